@@ -1,0 +1,452 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The headless command line: ``nap-desktop <command>`` (or ``python -m nap_desktop``).
+
+Each command is one small function that calls the same services the GUI uses. Passwords are
+never taken from the command line: they are prompted for, or read one per line from standard
+input with ``--password-stdin`` (for scripts; the order is given in each command's help).
+
+Exit codes: 0 success; 1 a problem the user can fix (one line on stderr); 2 wrong usage;
+3 an unexpected internal error (details in the log, never on screen).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from nap_desktop import __version__, config
+from nap_desktop.errors import UserFacingError
+from nap_desktop.log import configure_logging, current_log_file, safe_traceback
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class Prompter:
+    """Reads secrets: from a terminal prompt, or line by line from stdin (``--password-stdin``)."""
+
+    def __init__(self, from_stdin: bool) -> None:
+        self._lines: list[str] | None = None
+        self.from_stdin = from_stdin
+
+    def secret(self, prompt: str, *, confirm: bool = False) -> str:
+        if self.from_stdin:
+            if self._lines is None:
+                self._lines = sys.stdin.read().splitlines()
+            if not self._lines:
+                raise UserFacingError(f"--password-stdin: no line left for '{prompt.rstrip(': ')}'.")
+            return self._lines.pop(0)
+        value = getpass.getpass(prompt)
+        if confirm and getpass.getpass("Repeat: ") != value:
+            raise UserFacingError("The two entries differ; nothing was changed.")
+        return value
+
+
+class Ctx:
+    """What a command function receives."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.prompt = Prompter(args.password_stdin)
+        self.workspace = config.resolve_workspace_dir(args.workspace)
+
+    def username(self) -> str:
+        name = self.args.user or os.environ.get("NAP_USER")
+        if not name:
+            from nap_desktop.services.workspace import list_usernames
+
+            names = list_usernames(self.workspace)
+            if len(names) == 1:
+                return names[0]
+            raise UserFacingError("Say who you are with --user NAME (or NAP_USER).")
+        return name
+
+    def open(self) -> Any:
+        from nap_desktop.services.workspace import unlocked
+
+        user = self.username()
+        password = self.prompt.secret(f"Password for {user}: ")
+        return unlocked(self.workspace, user, password)
+
+    def out(self, data: Any) -> None:
+        """Prints a result: JSON with ``--json``, else readable text."""
+        if self.args.json:
+            print(json.dumps(_jsonable(data), indent=2, ensure_ascii=False, default=str))
+        elif isinstance(data, list):
+            for row in data:
+                print(_line(row))
+        elif is_dataclass(data) and not isinstance(data, type):
+            for key, value in asdict(data).items():
+                print(f"{key:>16}: {value}")
+        else:
+            print(data)
+
+
+def _jsonable(data: Any) -> Any:
+    if is_dataclass(data) and not isinstance(data, type):
+        return asdict(data)
+    if isinstance(data, list):
+        return [_jsonable(x) for x in data]
+    return data
+
+
+def _line(row: Any) -> str:
+    if is_dataclass(row) and not isinstance(row, type):
+        return "  ".join(str(v) for v in asdict(row).values())
+    return str(row)
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def cmd_init(ctx: Ctx) -> int:
+    """stdin order: admin password, then (HQ only) the recovery-key passphrase."""
+    from nap_desktop.services.workspace import init_workspace
+
+    a = ctx.args
+    password = ctx.prompt.secret(f"New password for {a.admin}: ", confirm=True)
+    passphrase = None
+    out = Path(a.recovery_identity_out) if a.recovery_identity_out else None
+    if a.site_kind == "hq" and not a.recovery_recipient:
+        out = out or Path.cwd() / "hq-recovery-identity.age"
+        passphrase = ctx.prompt.secret("Passphrase to protect the national recovery key file: ", confirm=True)
+    result = init_workspace(
+        ctx.workspace,
+        site_kind=a.site_kind,
+        unit=a.unit,
+        admin=a.admin,
+        admin_password=password,
+        admin_full_name=a.admin_name or "",
+        recovery_recipient=a.recovery_recipient,
+        recovery_identity_out=out,
+        recovery_passphrase=passphrase,
+    )
+    print(f"Workspace created in {result.path} ({result.site_kind} {result.unit}); administrator: {result.admin}.")
+    if result.recovery_identity_file:
+        print(
+            f"The national recovery key was written to {result.recovery_identity_file}. Move it to offline "
+            f"storage now (a USB stick in a safe); it is shown only once. Recipient: {result.recovery_recipient}"
+        )
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_workspace_info(ctx: Ctx) -> int:
+    from nap_desktop.services.workspace import workspace_info
+
+    with ctx.open() as ws:
+        info = workspace_info(ws)
+    ctx.out(info)
+    if not info.recovery_set:
+        from nap_desktop.services.workspace import NO_RECOVERY_WARNING
+
+        print(f"warning: {NO_RECOVERY_WARNING}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_user_add(ctx: Ctx) -> int:
+    """stdin order: your password, then the new user's first password."""
+    from nap_desktop.services.users import add_user
+
+    a = ctx.args
+    with ctx.open() as ws:
+        password = ctx.prompt.secret(f"First password for {a.name}: ", confirm=True)
+        user = add_user(
+            ws,
+            username=a.name,
+            full_name=a.full_name,
+            role=a.role,
+            unit=a.unit or ws.user.unit_code,
+            password=password,
+            case_access=a.case_access,
+        )
+    print(f"Added {user.username} ({user.role}, {user.unit_code}); they must change the password at first sign-in.")
+    return EXIT_OK
+
+
+def cmd_user_list(ctx: Ctx) -> int:
+    from nap_desktop.services.users import list_users
+
+    with ctx.open() as ws:
+        users = list_users(ws)
+    if ctx.args.json:
+        ctx.out(users)
+    else:
+        for u in users:
+            state = "disabled" if u.disabled else "active"
+            print(f"{u.username:<20} {u.role:<12} {u.unit_code:<14} {state}")
+    return EXIT_OK
+
+
+def cmd_user_passwd(ctx: Ctx) -> int:
+    """Own password: stdin order old, new. Another user's: your password, then their new one."""
+    from nap_desktop.services.users import reset_password
+    from nap_desktop.services.workspace import change_password
+
+    with ctx.open() as ws:
+        target = ctx.args.name or ws.user.username
+        if target == ws.user.username:
+            old = ctx.prompt.secret("Current password: ")
+            new = ctx.prompt.secret("New password: ", confirm=True)
+            change_password(ws, old, new)
+            print("Password changed.")
+        else:
+            new = ctx.prompt.secret(f"New password for {target}: ", confirm=True)
+            reset_password(ws, target, new)
+            print(f"Password of {target} set; they must change it at next sign-in.")
+    return EXIT_OK
+
+
+def cmd_user_disable(ctx: Ctx) -> int:
+    from nap_desktop.services.users import disable_user
+
+    with ctx.open() as ws:
+        disable_user(ws, ctx.args.name)
+    print(f"{ctx.args.name} is disabled and can no longer unlock this workspace.")
+    return EXIT_OK
+
+
+def cmd_unit_list(ctx: Ctx) -> int:
+    from nap_desktop.services.units import list_units
+
+    with ctx.open() as ws:
+        units = list_units(ws, kind=ctx.args.kind, under=ctx.args.under)
+        depth = {u.code: len(ws.unit_chain(u.code)) - 1 for u in units}
+    if ctx.args.json:
+        ctx.out(units)
+    else:
+        for u in units:
+            print(f"{'  ' * depth[u.code]}{u.code:<16} {u.kind:<7} {u.name_en}")
+    return EXIT_OK
+
+
+def cmd_unit_add(ctx: Ctx) -> int:
+    from nap_desktop.services.units import add_unit
+
+    a = ctx.args
+    with ctx.open() as ws:
+        unit = add_unit(
+            ws,
+            code=a.code,
+            kind=a.kind,
+            parent=a.parent,
+            name_en=a.name_en,
+            name_ur=a.name_ur,
+            province=a.province,
+            post_type=a.post_type,
+            district=a.district,
+        )
+    print(f"Added unit {unit.code} ({unit.kind}) under {unit.parent_code}.")
+    return EXIT_OK
+
+
+def cmd_audit_verify(ctx: Ctx) -> int:
+    from nap_desktop.services.audit_log import verify_audit
+
+    with ctx.open() as ws:
+        result = verify_audit(ws)
+    if result.ok:
+        print(f"Audit chain intact: {result.entries} entries verified.")
+        return EXIT_OK
+    print(f"error: audit chain BROKEN at entry {result.first_bad_seq}: {result.problem}.", file=sys.stderr)
+    return EXIT_USER
+
+
+def cmd_audit_list(ctx: Ctx) -> int:
+    from nap_desktop.services.audit_log import list_audit
+
+    a = ctx.args
+    with ctx.open() as ws:
+        rows = list_audit(ws, limit=a.limit, actor=a.actor, action=a.action, before_seq=a.before)
+    if a.json:
+        ctx.out(rows)
+    else:
+        for e in rows:
+            print(f"{e.seq:>6} {e.at} {e.actor:<16} {e.action:<24} {e.object_type}:{e.object_id} {e.detail}")
+    return EXIT_OK
+
+
+def cmd_db_upgrade(ctx: Ctx) -> int:
+    from nap_desktop.data.migrate import head_revision
+    from nap_desktop.services.workspace import upgrade_db
+
+    with ctx.open() as ws:
+        applied = upgrade_db(ws)
+    print(f"Schema is at {head_revision()}" + (f" (applied {', '.join(applied)})." if applied else " (already current)."))
+    return EXIT_OK
+
+
+def cmd_rekey(ctx: Ctx) -> int:
+    from nap_desktop.services.workspace import rekey
+
+    with ctx.open() as ws:
+        rekey(ws)
+    print("The data key was rotated. Every user keeps their password.")
+    return EXIT_OK
+
+
+def cmd_recover(ctx: Ctx) -> int:
+    """stdin order: the recovery-file passphrase (if it has one), then the new password."""
+    from nap_desktop.services.workspace import read_recovery_identity, recover
+
+    a = ctx.args
+    data = Path(a.identity).read_bytes() if Path(a.identity).is_file() else b""
+    passphrase = ctx.prompt.secret("Passphrase of the recovery key file: ") if data.startswith(b"age-encryption.org/") else None
+    identity = read_recovery_identity(Path(a.identity), passphrase)
+    user = ctx.username()
+    new = ctx.prompt.secret(f"New password for {user}: ", confirm=True)
+    ws = recover(ctx.workspace, identity, user, new)
+    ws.lock()
+    print(f"Access recovered: {user} can sign in with the new password.")
+    return EXIT_OK
+
+
+def cmd_recovery_set(ctx: Ctx) -> int:
+    from nap_desktop.services.workspace import set_recovery
+
+    with ctx.open() as ws:
+        set_recovery(ws, ctx.args.recipient)
+    print("Recovery key set: HQ can now recover this workspace if every password is lost.")
+    return EXIT_OK
+
+
+def cmd_demo(ctx: Ctx) -> int:
+    from nap_desktop.services.demo import DEMO_PASSWORD, DEMO_USER, ensure_demo_workspace
+    from nap_desktop.services.workspace import unlocked, workspace_info
+
+    path = ensure_demo_workspace(ctx.workspace, progress=lambda msg: print(msg))
+    with unlocked(path, DEMO_USER, DEMO_PASSWORD) as ws:
+        info = workspace_info(ws)
+        from nap_desktop.services.users import list_users
+
+        users = list_users(ws)
+    print(f"Demo workspace: {path}")
+    print(f"  {info.site_kind} {info.unit} — {info.unit_name_en}")
+    print(f"  units: {info.units}  users: {info.users}  audit entries: {info.audit_entries}  schema: {info.schema}")
+    for u in users:
+        print(f"  account {u.username:<14} {u.role}")
+    print(f"user: {DEMO_USER}")
+    print(f"password: {DEMO_PASSWORD}")
+    return EXIT_OK
+
+
+def cmd_version(ctx: Ctx) -> int:
+    print(f"nap-desktop {__version__}")
+    return EXIT_OK
+
+
+# --- parser ----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workspace", help="workspace folder (default: NAP_WORKSPACE or the user data folder)")
+    common.add_argument("--user", help="account name (default: NAP_USER, or the only account)")
+    common.add_argument("--password-stdin", action="store_true", help="read passwords from stdin, one per line")
+    common.add_argument("--json", action="store_true", help="print results as JSON")
+    common.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+
+    p = argparse.ArgumentParser(prog="nap-desktop", description="NAP Desktop (FIA NAP against HT/MS), headless commands.")
+    p.add_argument("--version", action="version", version=f"nap-desktop {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, fn: Callable[[Ctx], int], help_: str, parent: Any = sub) -> argparse.ArgumentParser:
+        sp: argparse.ArgumentParser = parent.add_parser(name, parents=[common], help=help_, description=fn.__doc__ or help_)
+        sp.set_defaults(func=fn)
+        return sp
+
+    sp = add("init", cmd_init, "create a workspace")
+    sp.add_argument("--site-kind", required=True, choices=["post", "circle", "hq"])
+    sp.add_argument("--unit", required=True, help="unit code, e.g. P-TORKHAM (see resources/units.toml)")
+    sp.add_argument("--admin", required=True, help="account name of the first administrator")
+    sp.add_argument("--admin-name", help="the administrator's full name")
+    sp.add_argument("--recovery-recipient", help="HQ recovery key (age1…)")
+    sp.add_argument("--recovery-identity-out", help="HQ only: file to write the new national recovery key to")
+
+    ws = sub.add_parser("workspace", help="workspace commands").add_subparsers(dest="sub", required=True, metavar="SUB")
+    add("info", cmd_workspace_info, "show what the workspace holds", ws)
+
+    us = sub.add_parser("user", help="accounts").add_subparsers(dest="sub", required=True, metavar="SUB")
+    sp = add("add", cmd_user_add, "add an account", us)
+    sp.add_argument("name")
+    sp.add_argument("--role", required=True, choices=["officer", "circle_head", "hq_analyst", "admin", "auditor"])
+    sp.add_argument("--full-name", required=True)
+    sp.add_argument("--unit", help="unit code (default: yours)")
+    sp.add_argument("--case-access", action="store_true", help="HQ analysts only: may see personal data")
+    add("list", cmd_user_list, "list accounts", us)
+    sp = add("passwd", cmd_user_passwd, "change your password, or set another user's", us)
+    sp.add_argument("name", nargs="?")
+    sp = add("disable", cmd_user_disable, "disable an account", us)
+    sp.add_argument("name")
+
+    un = sub.add_parser("unit", help="unit hierarchy").add_subparsers(dest="sub", required=True, metavar="SUB")
+    sp = add("list", cmd_unit_list, "list units", un)
+    sp.add_argument("--kind", choices=["hq", "zone", "circle", "post"])
+    sp.add_argument("--under", help="only this unit and those below it")
+    sp = add("add", cmd_unit_add, "add a unit", un)
+    sp.add_argument("code")
+    sp.add_argument("--kind", required=True, choices=["zone", "circle", "post"])
+    sp.add_argument("--parent", required=True)
+    sp.add_argument("--name-en", required=True)
+    sp.add_argument("--name-ur", required=True)
+    sp.add_argument("--province")
+    sp.add_argument("--post-type")
+    sp.add_argument("--district")
+
+    au = sub.add_parser("audit", help="audit chain").add_subparsers(dest="sub", required=True, metavar="SUB")
+    add("verify", cmd_audit_verify, "check the audit chain", au)
+    sp = add("list", cmd_audit_list, "list audit entries, newest first", au)
+    sp.add_argument("--limit", type=int, default=50)
+    sp.add_argument("--before", type=int, help="entries before this sequence number")
+    sp.add_argument("--actor")
+    sp.add_argument("--action", help="action prefix, e.g. auth.")
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="sub", required=True, metavar="SUB")
+    add("upgrade", cmd_db_upgrade, "apply schema migrations (a backup is made first)", db)
+
+    add("rekey", cmd_rekey, "rotate the data key of the store")
+    sp = add("recover", cmd_recover, "regain access with HQ's recovery key")
+    sp.add_argument("--identity", required=True, help="the recovery key file (passphrase-protected or plain)")
+
+    rc = sub.add_parser("recovery", help="recovery key").add_subparsers(dest="sub", required=True, metavar="SUB")
+    sp = add("set", cmd_recovery_set, "set HQ's recovery key (age1…)", rc)
+    sp.add_argument("recipient")
+
+    add("demo", cmd_demo, "create (or reuse) a demo workspace and print what it holds")
+    add("version", cmd_version, "print the version")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``nap-desktop`` script. Returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(config.app_log_dir(), verbose=args.verbose, console=args.verbose)
+    try:
+        ctx = Ctx(args)
+        return int(args.func(ctx))
+    except UserFacingError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_USER
+    except BrokenPipeError:  # output piped into `head` and the like
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("Interrupted; nothing was changed by the unfinished step.", file=sys.stderr)
+        return EXIT_USER
+    except Exception as exc:
+        logger.error("unexpected error in command %s\n%s", getattr(args, "command", "?"), safe_traceback(exc))
+        where = current_log_file() or config.app_log_dir()
+        print(f"error: an unexpected problem stopped the command. Details are in the log: {where}", file=sys.stderr)
+        return EXIT_INTERNAL

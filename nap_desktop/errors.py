@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one typed error hierarchy of NAP Desktop.
+
+Every error a user can cause is a :class:`UserFacingError`. Its message is safe to show and to
+log: it never holds personal data, keys, passwords or decrypted content. The CLI prints it as one
+line and exits 1; the GUI shows it in a dialog. Anything that is not a ``UserFacingError`` is a
+bug: the CLI and GUI say where the log is instead of printing its text.
+"""
+
+from __future__ import annotations
+
+
+class NapError(Exception):
+    """Base of every error raised on purpose by NAP Desktop."""
+
+
+class UserFacingError(NapError):
+    """An error whose message is safe to show a user (no personal data, no secrets).
+
+    Args:
+        message: What happened and what to do, in plain words, one line.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Cancelled(NapError):
+    """The user cancelled a long operation. Shown nowhere; the operation rolled back."""
+
+
+# --- workspace -----------------------------------------------------------------------------------
+
+
+class WorkspaceError(UserFacingError):
+    """The workspace folder is missing, damaged or not usable."""
+
+
+class WorkspaceNotFound(WorkspaceError):
+    """No workspace at the given path."""
+
+
+class WorkspaceExists(WorkspaceError):
+    """A workspace already exists where a new one was to be made."""
+
+
+class WorkspaceCorrupt(WorkspaceError):
+    """``workspace.json`` or ``store.db`` is damaged or was edited by hand."""
+
+
+class SchemaTooNew(WorkspaceError):
+    """The store was written by a newer version of NAP Desktop."""
+
+
+class WorkspaceBusy(WorkspaceError):
+    """Another NAP Desktop process (the GUI or a CLI command) is writing to this workspace."""
+
+
+class WorkspaceLocked(WorkspaceError):
+    """The workspace is locked: its key has been dropped; unlock it again."""
+
+
+# --- security ------------------------------------------------------------------------------------
+
+
+class AuthError(UserFacingError):
+    """Authentication failed."""
+
+
+class WrongPassword(AuthError):
+    """The user name or password is wrong."""
+
+
+class AccountDisabled(AuthError):
+    """The account has been disabled by an administrator."""
+
+
+class LoginThrottled(AuthError):
+    """Too many failed logins: the user must wait before trying again.
+
+    Args:
+        message: The safe message.
+        retry_after: Seconds until the next attempt is accepted.
+    """
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class WeakPassword(UserFacingError):
+    """A new password does not meet the strength rules."""
+
+
+class PermissionDenied(UserFacingError):
+    """The signed-in user's role does not allow this operation."""
+
+
+class RecoveryError(UserFacingError):
+    """Recovery is impossible or the recovery identity does not fit this workspace."""
+
+
+class CryptoError(UserFacingError):
+    """An encrypted file could not be decrypted: wrong key, or the file was damaged or altered."""
+
+
+class AuditChainBroken(UserFacingError):
+    """The audit chain does not verify.
+
+    Args:
+        message: The safe message.
+        seq: The sequence number of the first entry that does not verify.
+    """
+
+    def __init__(self, message: str, seq: int | None) -> None:
+        super().__init__(message)
+        self.seq = seq
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+
+class ValidationError(UserFacingError):
+    """Input does not satisfy the rules. ``fields`` maps field names to messages."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = dict(fields or {})
+
+
+class NotFound(UserFacingError):
+    """The object asked for does not exist (or is not visible to this user)."""
+
+
+class CodeListError(UserFacingError):
+    """A code list file is malformed: duplicate codes, missing labels, broken mappings."""
+
+
+class ConfigError(UserFacingError):
+    """A resource or configuration file is malformed."""
+
+
+class StorageFull(UserFacingError):
+    """The disk is full; nothing was written."""
