@@ -60,6 +60,9 @@ def _connect(path: Path, keys: KeyHolder) -> Any:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("PRAGMA busy_timeout = 10000")
+        # NOTE: 64 MiB of page cache keeps decrypted pages for aggregates (SQLCipher decrypts and
+        # HMAC-checks each page it reads); shrink_memory() gives it back after heavy queries.
+        conn.execute("PRAGMA cache_size = -65536")
     except BaseException:
         conn.close()
         raise

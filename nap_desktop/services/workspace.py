@@ -394,6 +394,8 @@ def _open_store(path: Path, wf: WorkspaceFile, dek: bytearray, username: str, lo
         engine.dispose()
         keys.drop()
         raise
+    for sub in config.SUBDIRS:
+        (path / sub).mkdir(exist_ok=True)
     configure_logging(path / "logs", console=False)
     return Workspace(path=path, wf=wf, engine=engine, sf=sf, keys=keys, dek=dek, user=dto, lockfile=lockfile)
 

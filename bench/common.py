@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Helpers shared by the benchmarks: timing, and one printed line per result."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Result:
+    """One benchmark line: a measurement, its baseline from the same run, and the budget."""
+
+    name: str
+    value_s: float
+    baseline_name: str
+    baseline_s: float
+    budget_ratio: float | None
+
+    @property
+    def ratio(self) -> float:
+        return self.value_s / self.baseline_s if self.baseline_s else float("inf")
+
+    @property
+    def within_budget(self) -> bool:
+        return self.budget_ratio is None or self.ratio <= self.budget_ratio
+
+    def line(self) -> str:
+        budget = "" if self.budget_ratio is None else f"  budget ≤ {self.budget_ratio:.2f}×  {'OK' if self.within_budget else 'OVER'}"
+        return (
+            f"{self.name:<44} {self.value_s * 1000:9.1f} ms   vs {self.baseline_name:<30} "
+            f"{self.baseline_s * 1000:9.1f} ms   ratio {self.ratio:5.2f}×{budget}"
+        )
+
+
+def median_time(fn: Callable[[], object], *, repeat: int = 5, setup: Callable[[], object] | None = None) -> float:
+    """Median wall time of ``fn`` over ``repeat`` runs (``setup`` runs untimed before each)."""
+    times = []
+    for _ in range(repeat):
+        if setup is not None:
+            setup()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
