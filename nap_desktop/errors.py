@@ -125,11 +125,25 @@ class AuditChainBroken(UserFacingError):
 
 
 class ValidationError(UserFacingError):
-    """Input does not satisfy the rules. ``fields`` maps field names to messages."""
+    """Input does not satisfy the rules.
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+    ``fields`` maps field names to messages in English, ``fields_ur`` to the same in Urdu.
+    """
+
+    def __init__(
+        self, message: str, fields: dict[str, str] | None = None, *, fields_ur: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.fields = dict(fields or {})
+        self.fields_ur = dict(fields_ur or {})
+
+
+class RecordLocked(UserFacingError):
+    """The record belongs to a unit-month whose return was approved; edits are refused."""
+
+
+class VersionConflict(UserFacingError):
+    """The record was changed by someone else since it was opened."""
 
 
 class NotFound(UserFacingError):

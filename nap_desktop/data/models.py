@@ -108,3 +108,7 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_log_action", "action"), Index("ix_audit_log_actor", "actor"))
+
+
+# NOTE: imported last so that every model is registered on Base.metadata (Alembic compares it).
+from nap_desktop.data import record_models as record_models  # noqa: E402

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Standard code lists: loading, validation and lookup.
+r"""Standard code lists: loading, validation and lookup.
 
 Every closed set of answers in NAP Desktop (sex, citizenship, means of control, case stages, …)
 is data, not an enum: one TOML file per list under ``resources/codelists/``. Each entry has a
@@ -20,7 +20,7 @@ File format (``sex.toml``; the file stem is the list name)::
     # answered with a code of that other list)
 
     [[entry]]
-    code = "female"             # ^[a-z0-9][a-z0-9_\\-+]*$, stable, never reused
+    code = "female"             # ^[a-z0-9][a-z0-9_\-+]*$, stable, never reused
     label_en = "Female"
     label_ur = "خاتون"
     htcds = "Feminine"          # optional mappings: htcds, ctdc, unodc (non-empty strings)
@@ -59,11 +59,11 @@ from nap_desktop.errors import CodeListError, ValidationError
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "LANGUAGES",
+    "MAPPING_STANDARDS",
     "CodeEntry",
     "CodeList",
     "CodeLists",
-    "LANGUAGES",
-    "MAPPING_STANDARDS",
     "age_group_for",
     "ctdc_age_band_for",
     "default_codelists",
@@ -83,8 +83,11 @@ _CODE_RE: Final = re.compile(r"^[a-z0-9][a-z0-9_\-+]*$")
 _NAME_RE: Final = re.compile(r"^[a-z][a-z0-9_]*$")
 _ISO3_RE: Final = re.compile(r"^[A-Z]{3}$")
 _MAX_CODE_LEN: Final = 64
+_MAX_ECHO_DIGITS: Final = 4
 
-_REQUIRED_TOP: Final = frozenset({"name", "version", "title_en", "title_ur", "source", "multi", "entry"})
+_REQUIRED_TOP: Final = frozenset(
+    {"name", "version", "title_en", "title_ur", "source", "multi", "entry"}
+)
 _OPTIONAL_TOP: Final = frozenset({"description_en", "answered_with"})
 _REQUIRED_ENTRY: Final = frozenset({"code", "label_en", "label_ur"})
 _STR_EXTRAS: Final = frozenset({"group", "iso3", "description_en"})
@@ -106,16 +109,23 @@ def _has_arabic_letter(text: str) -> bool:
 def _safe_repr(value: object) -> str:
     """Describe a value for a message without risking personal data in it.
 
-    Only short strings that look like codes are echoed; anything else is described by type.
+    Only short strings that look like codes are echoed. Strings with many digits are never
+    echoed, even when they match the code pattern: a CNIC, passport or phone number typed into
+    the wrong field must not reach a message or a log. Anything else is described by type.
     """
-    if isinstance(value, str) and len(value) <= _MAX_CODE_LEN and _CODE_RE.match(value):
+    if (
+        isinstance(value, str)
+        and len(value) <= _MAX_CODE_LEN
+        and _CODE_RE.match(value)
+        and sum(ch.isdigit() for ch in value) <= _MAX_ECHO_DIGITS
+    ):
         return f"'{value}'"
     if isinstance(value, str):
         return "a text that is not a code"
     return f"a value of type {type(value).__name__}"
 
 
-# --- entries and lists -----------------------------------------------------------------------
+# --- entries and lists ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -327,7 +337,9 @@ class CodeList:
 
     def bands(self) -> tuple[CodeEntry, ...]:
         """Return the age-band entries sorted by ``min_age`` (empty when not a band list)."""
-        return tuple(sorted((e for e in self.entries if e.is_age_band), key=lambda e: e.min_age or 0))
+        return tuple(
+            sorted((e for e in self.entries if e.is_age_band), key=lambda e: e.min_age or 0)
+        )
 
     def band_for(self, age_years: int) -> CodeEntry | None:
         """Return the age band holding an age, or ``None`` when no band does."""
@@ -377,7 +389,8 @@ class CodeList:
             for item in items:
                 if self._index[item].exclusive:
                     raise self._invalid(
-                        f"The code '{item}' of the list '{self.name}' cannot be combined with other codes."
+                        f"The code '{item}' of the list '{self.name}' cannot be combined "
+                        "with other codes."
                     )
 
     def _invalid(self, message: str) -> ValidationError:
@@ -387,7 +400,7 @@ class CodeList:
         return self._invalid(f"{_safe_repr(value).capitalize()} is not in the list '{self.name}'.")
 
 
-# --- loading and validation --------------------------------------------------------------------
+# --- loading and validation ----------------------------------------------------------------------
 
 
 class _Checker:
@@ -427,7 +440,9 @@ def load_codelist(path: Path) -> CodeList:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise CodeListError(f"Cannot read code list file {path.name}: {exc.strerror or exc}") from exc
+        raise CodeListError(
+            f"Cannot read code list file {path.name}: {exc.strerror or exc}"
+        ) from exc
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -441,6 +456,8 @@ def load_codelist(path: Path) -> CodeList:
     unknown = sorted(set(data) - _REQUIRED_TOP - _OPTIONAL_TOP)
     if unknown:
         raise chk.fail(f"unknown top-level key(s) {', '.join(map(repr, unknown))}")
+    if "entry" not in data:
+        raise chk.fail("it has no [[entry]] tables")
     missing = sorted(_REQUIRED_TOP - set(data))
     if missing:
         raise chk.fail(f"missing top-level key(s) {', '.join(map(repr, missing))}")
@@ -520,7 +537,8 @@ def _load_entry(chk: _Checker, position: int, item: object) -> CodeEntry:
         value = item[std]
         if not isinstance(value, str) or not value.strip():
             raise chk.fail(
-                f"mapping '{std}' must be a non-empty text (leave it out when the standard has none)",
+                f"mapping '{std}' must be a non-empty text "
+                "(leave it out when the standard has none)",
                 code=code,
             )
         mappings[std] = value.strip()
@@ -533,7 +551,9 @@ def _load_entry(chk: _Checker, position: int, item: object) -> CodeEntry:
                 raise chk.fail(f"'{key}' must be a non-empty text", code=code)
             value = value.strip()
             if key == "iso3" and not _ISO3_RE.match(value):
-                raise chk.fail("'iso3' must be three capital letters (ISO 3166-1 alpha-3)", code=code)
+                raise chk.fail(
+                    "'iso3' must be three capital letters (ISO 3166-1 alpha-3)", code=code
+                )
         elif key in _INT_EXTRAS:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise chk.fail(f"'{key}' must be a whole number of years, 0 or more", code=code)
@@ -545,7 +565,7 @@ def _load_entry(chk: _Checker, position: int, item: object) -> CodeEntry:
         raise chk.fail("an age band with 'max_age' needs 'min_age'", code=code)
     lo, hi = extra.get("min_age"), extra.get("max_age")
     if isinstance(lo, int) and isinstance(hi, int) and hi < lo:
-        raise chk.fail(f"age band {lo}–{hi} ends before it starts", code=code)
+        raise chk.fail(f"age band {lo} to {hi} ends before it starts", code=code)
 
     return CodeEntry(
         code=code,
@@ -595,7 +615,9 @@ def _check_bands(chk: _Checker, entries: tuple[CodeEntry, ...]) -> None:
         last = i == len(bands) - 1
         if hi is None:
             if not last:
-                raise chk.fail("only the last age band may be open-ended (no 'max_age')", code=band.code)
+                raise chk.fail(
+                    "only the last age band may be open-ended (no 'max_age')", code=band.code
+                )
             return
         if last:
             raise chk.fail(
@@ -711,14 +733,16 @@ def default_codelists() -> CodeLists:
     return CodeLists.load_dir(resources_dir() / CODELISTS_SUBDIR)
 
 
-# --- derived values --------------------------------------------------------------------------------
+# --- derived values ------------------------------------------------------------------------------
 
 
 def _band_code(list_name: str, age_years: int | None, lists: CodeLists | None) -> str:
     if age_years is None:
         return "unknown"
     if isinstance(age_years, bool) or not isinstance(age_years, int):
-        raise ValidationError("The age must be a whole number of years.", {"age_years": "not a whole number"})
+        raise ValidationError(
+            "The age must be a whole number of years.", {"age_years": "not a whole number"}
+        )
     if age_years < 0:
         raise ValidationError("The age cannot be negative.", {"age_years": "negative"})
     cl = (lists if lists is not None else default_codelists())[list_name]

@@ -32,6 +32,7 @@ from nap_desktop.services.context import UserDTO
 from tests.conftest import ADMIN, ADMIN_PW, PASSWORDS
 
 OFFICER = "off.torkham"
+NEW_PW = "Fresh-Secret-77#"  # contains no user name used here
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -293,7 +294,7 @@ def _locked_calls() -> list[tuple[str, Callable[..., object]]]:
                 ws, username="new.user", full_name="New User", role="officer", unit="P-TORKHAM", password=PASSWORDS["officer"]
             ),
         ),
-        ("reset_password", lambda ws: users.reset_password(ws, ADMIN, PASSWORDS["admin2"])),
+        ("reset_password", lambda ws: users.reset_password(ws, ADMIN, NEW_PW)),
         ("disable_user", lambda ws: users.disable_user(ws, ADMIN)),
         ("list_units", lambda ws: units.list_units(ws)),
         (
@@ -307,7 +308,7 @@ def _locked_calls() -> list[tuple[str, Callable[..., object]]]:
         ("upgrade_db", lambda ws: wsvc.upgrade_db(ws)),
         ("rekey", lambda ws: wsvc.rekey(ws)),
         ("set_recovery", lambda ws: wsvc.set_recovery(ws, recipient)),
-        ("change_password", lambda ws: wsvc.change_password(ws, ADMIN_PW, PASSWORDS["admin2"])),
+        ("change_password", lambda ws: wsvc.change_password(ws, ADMIN_PW, NEW_PW)),
     ]
 
 

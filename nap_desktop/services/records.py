@@ -1,0 +1,835 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Record use cases: create, read, edit, delete (tombstone), list and search, duplicates.
+
+One set of functions serves every record type of :mod:`nap_desktop.domain.records`. Each
+function owns its transaction, checks the permission for the record's unit, validates through
+:mod:`nap_desktop.domain.validation`, keeps the sync bookkeeping (version, base version, seq,
+content hash), writes a from→to history per field (inside the encrypted store), audits what
+happened without personal values, and returns DTOs.
+
+Personal data (a person's identity, a screening's narrative) is returned only to users who may
+see personal data of the record's unit; every such view is audited. Records of a unit-month
+whose return was approved are locked through :data:`LOCK_HOOKS` (the returns module adds its
+hook there).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from nap_desktop.data.models import Meta, utcnow
+from nap_desktop.data.record_models import (
+    MODEL_BY_TYPE,
+    CaseEvent,
+    CaseParty,
+    Person,
+    PersonIdentity,
+    RecordCode,
+    RecordCount,
+    RecordHistory,
+    Screening,
+    SyncMixin,
+)
+from nap_desktop.domain.codelists import CodeLists, default_codelists
+from nap_desktop.domain.records import RECORD_TYPES, RecordType
+from nap_desktop.domain.validation import Context, age_on, validate
+from nap_desktop.errors import NotFound, PermissionDenied, RecordLocked, ValidationError, VersionConflict
+from nap_desktop.security.permissions import Perm
+from nap_desktop.services.context import Workspace
+
+logger = logging.getLogger(__name__)
+
+# Hooks that may refuse a change to a record of ``unit`` dated ``on``: return a message to refuse.
+LockHook = Callable[[Session, str, date], str | None]
+LOCK_HOOKS: list[LockHook] = []
+
+today: Callable[[], date] = lambda: datetime.now(UTC).date()  # noqa: E731 - replaced in tests
+
+CHANGE_SEQ_KEY = "change_seq"
+# The field used by the "outcome" filter of each type.
+OUTCOME_FIELD = {
+    "screening": "identification_status",
+    "referral": "outcome",
+    "suspect": "arrest_status",
+    "case": "stage",
+    "service": "service_type",
+    "milestone": "progress",
+}
+
+
+@dataclass(frozen=True)
+class RecordDTO:
+    """A record as the services return it. Dates are ISO strings; personal fields may be masked."""
+
+    type: str
+    id: str
+    unit: str
+    status: str
+    version: int
+    base_version: int
+    deleted: bool
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+    values: dict[str, Any]
+    masked: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """One line of a list: what a table view shows."""
+
+    id: str
+    type: str
+    unit: str
+    status: str
+    date: date | None
+    summary: dict[str, Any]
+    sex: str | None = None
+    age_years: int | None = None
+    citizenship: str | None = None
+    name: str | None = None  # None when masked or not a person-linked type
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Filters of :func:`list_records`. Every field is optional."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    unit: str | None = None  # this unit and those below it
+    status: str | None = None
+    sex: str | None = None
+    age_group: str | None = None  # child / adult / unknown
+    citizenship: str | None = None
+    outcome: str | None = None
+    exploitation_type: str | None = None
+    text: str | None = None  # name or identity number (personal: needs the permission), or FIR number
+    include_deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[RecordRow]
+    total: int | None
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: int
+    field: str
+    old: Any
+    new: Any
+    changed_at: datetime
+    changed_by: str
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    person_id: str
+    reason: str  # "identity_number" or "name_and_birth_date"
+    unit: str
+
+
+@dataclass
+class _Changes:
+    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def record_type(name: str) -> RecordType:
+    """The record type called ``name``, or a :class:`ValidationError` listing the known ones."""
+    rt = RECORD_TYPES.get(name)
+    if rt is None:
+        raise ValidationError(f"Unknown record type {name!r}. Known: {', '.join(RECORD_TYPES)}.", {"type": "unknown"})
+    return rt
+
+
+def _capture_perm(rt: RecordType) -> Perm:
+    return Perm.CASE_MANAGE if rt.name == "case" else Perm.RECORD_CAPTURE
+
+
+def normalise_name(*parts: str) -> str:
+    """Lower-case, accents and punctuation removed, single spaces: for duplicate and name search."""
+    text = " ".join(p for p in parts if p)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[^\w\s]", " ", text.lower())
+    return " ".join(text.split())
+
+
+def normalise_id(value: str) -> str:
+    """Identity numbers compared without dashes, spaces or case."""
+    return re.sub(r"[^0-9A-Za-z]", "", value or "").upper()
+
+
+def _next_seq(s: Session) -> int:
+    meta = s.get(Meta, CHANGE_SEQ_KEY)
+    if meta is None:
+        meta = Meta(key=CHANGE_SEQ_KEY, value="0")
+        s.add(meta)
+    value = int(meta.value) + 1
+    meta.value = str(value)
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _content_hash(rt: RecordType, values: Mapping[str, Any], status: str) -> str:
+    public = {k: _jsonable(v) for k, v in values.items() if k not in rt.personal_fields}
+    public["__status"] = status
+    return hashlib.sha256(json.dumps(public, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def _record_date(rt: RecordType, row: SyncMixin, values: Mapping[str, Any]) -> date:
+    if rt.date_field == "created_on":
+        return row.created_at.date() if row.created_at else today()
+    d = values.get(rt.date_field)
+    return d if isinstance(d, date) else today()
+
+
+def _check_locks(s: Session, unit: str, on: date) -> None:
+    for hook in LOCK_HOOKS:
+        message = hook(s, unit, on)
+        if message:
+            raise RecordLocked(message)
+
+
+def _context(ws: Workspace, s: Session) -> Context:
+    def person_age_on(pid: str, on: date) -> int | None:
+        p = s.get(Person, pid)
+        if p is None:
+            return None
+        if p.date_of_birth is not None:
+            return age_on(p.date_of_birth, on)
+        if p.age_years is not None:
+            base = p.created_at.date() if p.created_at else on
+            return p.age_years + max(0, age_on(base, on)) if on >= base else p.age_years - age_on(on, base)
+        return None
+
+    def ref_exists(type_name: str, rid: str) -> bool:
+        model = MODEL_BY_TYPE[type_name]
+        row = s.get(model, rid)
+        return row is not None and not row.deleted and ws.in_scope(row.unit)
+
+    return Context(today=today(), person_age_on=person_age_on, ref_exists=ref_exists)
+
+
+# --- load and store values --------------------------------------------------------------------
+
+
+def _load_values(s: Session, rt: RecordType, row: SyncMixin) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    identity = s.get(PersonIdentity, row.id) if rt.name == "person" else None
+    codes: dict[str, list[RecordCode]] = {}
+    counts: dict[str, list[RecordCount]] = {}
+    if any(f.storage == "codes" for f in rt.fields):
+        for c in s.scalars(select(RecordCode).where(RecordCode.record_id == row.id)):
+            codes.setdefault(c.field, []).append(c)
+    if any(f.storage == "counts" for f in rt.fields):
+        for c in s.scalars(select(RecordCount).where(RecordCount.record_id == row.id)):
+            counts.setdefault(c.field, []).append(c)
+    for f in rt.fields:
+        if f.storage == "column":
+            values[f.name] = getattr(row, f.name)
+        elif f.storage == "identity":
+            values[f.name] = (getattr(identity, f.name) or None) if identity else None
+        elif f.storage == "codes":
+            items = codes.get(f.name, [])
+            if f.kind == "answers":
+                values[f.name] = {c.code: c.answer for c in sorted(items, key=lambda c: c.code)} or None
+            else:
+                values[f.name] = sorted(c.code for c in items) or None
+        elif f.storage == "counts":
+            matrix: dict[str, dict[str, int]] = {}
+            for c in counts.get(f.name, []):
+                matrix.setdefault(c.dim1, {})[c.dim2] = c.n
+            values[f.name] = matrix or None
+        elif f.storage == "route":
+            values[f.name] = json.loads(getattr(row, "route_json") or "[]") or None
+        elif f.storage == "events":
+            evs = s.scalars(select(CaseEvent).where(CaseEvent.case_id == row.id).order_by(CaseEvent.on_date, CaseEvent.event))
+            values[f.name] = [
+                {
+                    "event": e.event,
+                    "on_date": e.on_date,
+                    "verdict": e.verdict,
+                    "sentence_months": e.sentence_months,
+                    "fine_pkr": e.fine_pkr,
+                    "person_id": e.person_id,
+                }
+                for e in evs
+            ] or None
+        elif f.storage == "parties":
+            ps = s.scalars(select(CaseParty).where(CaseParty.case_id == row.id).order_by(CaseParty.party_role, CaseParty.person_id))
+            values[f.name] = [
+                {
+                    "person_id": p.person_id,
+                    "party_role": p.party_role,
+                    "compensation_ordered_pkr": p.compensation_ordered_pkr,
+                    "compensation_paid_pkr": p.compensation_paid_pkr,
+                    "assets_confiscated": p.assets_confiscated,
+                    "assets_disposed": p.assets_disposed,
+                }
+                for p in ps
+            ] or None
+    return values
+
+
+def _store_values(s: Session, rt: RecordType, row: SyncMixin, values: Mapping[str, Any], only: Iterable[str]) -> None:
+    """Writes the fields named in ``only``: plain columns first, then the rows of other tables.
+
+    The record row must already be in the session (flushed) when related rows are written.
+    """
+    only = set(only)
+    _store_columns(rt, row, values, only)
+    identity: PersonIdentity | None = None
+    for f in rt.fields:
+        if f.name not in only:
+            continue
+        v = values.get(f.name)
+        if f.storage == "column":
+            continue
+        if f.storage == "identity":
+            if identity is None:
+                identity = s.get(PersonIdentity, row.id) or PersonIdentity(person_id=row.id)
+                s.add(identity)
+            setattr(identity, f.name, v or "")
+        elif f.storage == "codes":
+            s.execute(delete(RecordCode).where(RecordCode.record_id == row.id, RecordCode.field == f.name))
+            if v:
+                if f.kind == "answers":
+                    s.add_all(RecordCode(record_id=row.id, field=f.name, code=k, answer=a) for k, a in v.items())
+                else:
+                    s.add_all(RecordCode(record_id=row.id, field=f.name, code=c) for c in v)
+        elif f.storage == "counts":
+            s.execute(delete(RecordCount).where(RecordCount.record_id == row.id, RecordCount.field == f.name))
+            for d1, cells in (v or {}).items():
+                s.add_all(RecordCount(record_id=row.id, field=f.name, dim1=d1, dim2=d2, n=n) for d2, n in cells.items())
+        elif f.storage == "route":
+            row.route_json = json.dumps(v or [], ensure_ascii=False)  # type: ignore[attr-defined]
+        elif f.storage == "events":
+            s.execute(delete(CaseEvent).where(CaseEvent.case_id == row.id))
+            s.add_all(CaseEvent(case_id=row.id, **e) for e in (v or []))
+        elif f.storage == "parties":
+            s.execute(delete(CaseParty).where(CaseParty.case_id == row.id))
+            s.add_all(CaseParty(case_id=row.id, **p) for p in (v or []))
+    if identity is not None:
+        identity.name_key = normalise_name(identity.given_name, identity.family_name)
+        identity.id_key = normalise_id(identity.cnic or identity.passport_no or identity.other_id)
+    if rt.name == "case":
+        _derive_case_stage(row, values)
+
+
+def _store_columns(rt: RecordType, row: SyncMixin, values: Mapping[str, Any], only: Iterable[str]) -> None:
+    for f in rt.fields:
+        if f.name in only and f.storage == "column":
+            v = values.get(f.name)
+            setattr(row, f.name, v if v is not None else _empty_value(row, f.name))
+    if rt.name == "screening" and "is_child" in values:
+        row.is_child = bool(values["is_child"])  # type: ignore[attr-defined]
+
+
+def _empty_value(row: SyncMixin, name: str) -> Any:
+    """What an emptied field stores: NULL where the column allows it, else its default (0, '', False)."""
+    col = row.__table__.columns[name]  # type: ignore[attr-defined]
+    if col.nullable:
+        return None
+    default = col.default.arg if col.default is not None and not callable(col.default.arg) else None
+    return default
+
+
+_STAGE_OF_EVENT = {
+    "case_registered": "registered",
+    "enquiry_registered": "enquiry",
+    "investigation_started": "investigation",
+    "arrest": "investigation",
+    "challan_submitted": "challaned",
+    "trial_started": "trial",
+    "verdict": "decided",
+    "sentence": "decided",
+    "appeal_filed": "appeal",
+    "appeal_decided": "decided",
+    "case_closed": "closed",
+}
+
+
+def _derive_case_stage(row: Any, values: Mapping[str, Any]) -> None:
+    stage = "registered"
+    for ev in values.get("events") or []:
+        stage = _STAGE_OF_EVENT.get(ev["event"], stage)
+    row.stage = stage
+
+
+# --- masking and DTOs -------------------------------------------------------------------------
+
+
+def _may_see_personal(ws: Workspace, unit: str) -> bool:
+    return ws.can(Perm.PERSONAL_VIEW, unit=unit)
+
+
+def _dto(ws: Workspace, s: Session, rt: RecordType, row: SyncMixin, *, audit_view: bool) -> RecordDTO:
+    values = _load_values(s, rt, row)
+    masked: tuple[str, ...] = ()
+    personal_present = [f for f in rt.personal_fields if values.get(f) not in (None, "")]
+    if personal_present:
+        if _may_see_personal(ws, row.unit):
+            if audit_view:
+                ws.audit(s, "record.personal_viewed", object_type=rt.name, object_id=row.id, unit=row.unit, detail={"fields": len(personal_present)})
+        else:
+            masked = tuple(personal_present)
+            for f in masked:
+                values[f] = None
+    return RecordDTO(
+        type=rt.name,
+        id=row.id,
+        unit=row.unit,
+        status=row.status,
+        version=row.version,
+        base_version=row.base_version,
+        deleted=row.deleted,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+        values=_jsonable(values),
+        masked=masked,
+    )
+
+
+# --- use cases --------------------------------------------------------------------------------
+
+
+def create_record(
+    ws: Workspace,
+    type_name: str,
+    values: Mapping[str, Any],
+    *,
+    status: str = "complete",
+    unit: str | None = None,
+    record_id: str | None = None,
+    codelists: CodeLists | None = None,
+) -> RecordDTO:
+    """Creates a record. ``unit`` defaults to the user's unit; ``status`` "draft" relaxes required fields."""
+    rt = record_type(type_name)
+    unit = unit or ws.user.unit_code
+    ws.require(_capture_perm(rt), unit=unit, object_type=rt.name)
+    cl = codelists or default_codelists()
+    model = MODEL_BY_TYPE[rt.name]
+    with ws.sf.begin() as s:
+        clean = validate(rt, values, status=status, codelists=cl, context=_context(ws, s))
+        row = model(id=record_id) if record_id else model()
+        if record_id is None:
+            from nap_desktop.data.models import new_id
+
+            row.id = new_id()
+        row.unit = unit
+        row.origin_unit = ws.wf.unit
+        row.status = status
+        row.created_at = row.updated_at = utcnow()
+        row.created_by = row.updated_by = ws.user.username
+        row.version, row.base_version = 1, 0
+        if rt.name == "screening":
+            row.screener = ws.user.username  # type: ignore[attr-defined]
+        _check_locks(s, unit, _record_date(rt, row, clean))
+        _store_columns(rt, row, clean, rt.field_names)
+        s.add(row)
+        s.flush()
+        _store_values(s, rt, row, clean, rt.field_names)
+        row.seq = _next_seq(s)
+        row.content_hash = _content_hash(rt, clean, status)
+        ws.audit(s, "record.created", object_type=rt.name, object_id=row.id, unit=unit, detail={"status": status})
+        s.flush()
+        return _dto(ws, s, rt, row, audit_view=False)
+
+
+def _get_row(ws: Workspace, s: Session, record_id: str, type_name: str | None = None) -> tuple[RecordType, SyncMixin]:
+    types = [record_type(type_name)] if type_name else list(RECORD_TYPES.values())
+    for rt in types:
+        row = s.get(MODEL_BY_TYPE[rt.name], record_id)
+        if row is not None:
+            if not ws.in_scope(row.unit):
+                break
+            return rt, row
+    raise NotFound("No such record in your units.")
+
+
+def get_record(ws: Workspace, record_id: str, *, type_name: str | None = None) -> RecordDTO:
+    """Reads one record (tombstones too). Personal fields are masked without the permission; views are audited."""
+    ws.require(Perm.RECORD_READ)
+    with ws.sf.begin() as s:
+        rt, row = _get_row(ws, s, record_id, type_name)
+        ws.require(Perm.RECORD_READ, unit=row.unit, object_type=rt.name, object_id=row.id)
+        return _dto(ws, s, rt, row, audit_view=True)
+
+
+def update_record(
+    ws: Workspace,
+    record_id: str,
+    changes: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+    status: str | None = None,
+    codelists: CodeLists | None = None,
+) -> RecordDTO:
+    """Edits a record: only the fields in ``changes`` (``None`` clears one). Bumps the version.
+
+    Raises:
+        VersionConflict: ``expected_version`` is given and the record has moved on.
+        RecordLocked: the record (its old or new date) falls in an approved month.
+    """
+    cl = codelists or default_codelists()
+    with ws.sf.begin() as s:
+        rt, row = _get_row(ws, s, record_id)
+        ws.require(_capture_perm(rt), unit=row.unit, object_type=rt.name, object_id=row.id)
+        if row.deleted:
+            raise NotFound("This record was deleted; it cannot be edited.")
+        if expected_version is not None and row.version != expected_version:
+            raise VersionConflict(
+                f"This record was changed by {row.updated_by} (now version {row.version}). Reload it and make your change again."
+            )
+        if any(f in changes for f in rt.personal_fields) and not _may_see_personal(ws, row.unit):
+            raise PermissionDenied("Your role cannot change personal data of this unit.")
+        old = _load_values(s, rt, row)
+        merged = {k: v for k, v in old.items() if v is not None}
+        merged.update(changes)
+        merged = {k: v for k, v in merged.items() if v is not None}
+        new_status = status or row.status
+        clean = validate(rt, _jsonable(merged), status=new_status, codelists=cl, context=_context(ws, s))
+        _check_locks(s, row.unit, _record_date(rt, row, old))
+        _check_locks(s, row.unit, _record_date(rt, row, clean))
+        diff = {f: (old.get(f), clean.get(f)) for f in rt.field_names if _jsonable(old.get(f)) != _jsonable(clean.get(f))}
+        if not diff and new_status == row.status:
+            return _dto(ws, s, rt, row, audit_view=False)
+        _store_values(s, rt, row, clean, diff.keys())
+        if rt.name == "screening":
+            row.is_child = bool(clean.get("is_child"))  # type: ignore[attr-defined]
+        new_version = row.version + 1
+        for fname, (a, b) in diff.items():
+            s.add(
+                RecordHistory(
+                    record_type=rt.name,
+                    record_id=row.id,
+                    version=new_version,
+                    field=fname,
+                    old=json.dumps(_jsonable(a), ensure_ascii=False),
+                    new=json.dumps(_jsonable(b), ensure_ascii=False),
+                    changed_by=ws.user.username,
+                )
+            )
+        if new_status != row.status:
+            s.add(RecordHistory(record_type=rt.name, record_id=row.id, version=new_version, field="status", old=json.dumps(row.status), new=json.dumps(new_status), changed_by=ws.user.username))
+        row.base_version = row.version
+        row.version = new_version
+        row.status = new_status
+        row.updated_at = utcnow()
+        row.updated_by = ws.user.username
+        row.seq = _next_seq(s)
+        row.content_hash = _content_hash(rt, clean, new_status)
+        ws.audit(
+            s,
+            "record.updated",
+            object_type=rt.name,
+            object_id=row.id,
+            unit=row.unit,
+            detail={"version": new_version, "fields": len(diff), "status": new_status},
+        )
+        s.flush()
+        return _dto(ws, s, rt, row, audit_view=False)
+
+
+def delete_record(ws: Workspace, record_id: str, *, expected_version: int | None = None) -> RecordDTO:
+    """Deletes a record as a tombstone: it stays (for sync and history) but leaves every list and count."""
+    with ws.sf.begin() as s:
+        rt, row = _get_row(ws, s, record_id)
+        ws.require(_capture_perm(rt), unit=row.unit, object_type=rt.name, object_id=row.id)
+        if row.deleted:
+            return _dto(ws, s, rt, row, audit_view=False)
+        if expected_version is not None and row.version != expected_version:
+            raise VersionConflict(f"This record was changed by {row.updated_by}. Reload it before deleting.")
+        _check_locks(s, row.unit, _record_date(rt, row, _load_values(s, rt, row)))
+        new_version = row.version + 1
+        s.add(RecordHistory(record_type=rt.name, record_id=row.id, version=new_version, field="deleted", old="false", new="true", changed_by=ws.user.username))
+        row.deleted = True
+        row.base_version, row.version = row.version, new_version
+        row.updated_at, row.updated_by = utcnow(), ws.user.username
+        row.seq = _next_seq(s)
+        ws.audit(s, "record.deleted", object_type=rt.name, object_id=row.id, unit=row.unit, detail={"version": new_version})
+        s.flush()
+        return _dto(ws, s, rt, row, audit_view=False)
+
+
+def record_history(ws: Workspace, record_id: str) -> list[HistoryEntry]:
+    """From→to changes of a record, newest first. Personal fields are masked without the permission."""
+    ws.require(Perm.RECORD_READ)
+    with ws.sf.begin() as s:
+        rt, row = _get_row(ws, s, record_id)
+        see = _may_see_personal(ws, row.unit)
+        entries = s.scalars(select(RecordHistory).where(RecordHistory.record_id == row.id).order_by(RecordHistory.id.desc())).all()
+        out = []
+        shown_personal = False
+        for h in entries:
+            personal = h.field in rt.personal_fields
+            shown_personal |= personal and see
+            hide = personal and not see
+            out.append(
+                HistoryEntry(
+                    h.version,
+                    h.field,
+                    None if hide else json.loads(h.old) if h.old else None,
+                    None if hide else json.loads(h.new) if h.new else None,
+                    h.changed_at,
+                    h.changed_by,
+                )
+            )
+        if shown_personal:
+            ws.audit(s, "record.personal_viewed", object_type=rt.name, object_id=row.id, unit=row.unit, detail={"history": True})
+        return out
+
+
+# --- lists and search -------------------------------------------------------------------------
+
+
+def _date_column(rt: RecordType, model: Any) -> Any:
+    return model.created_at if rt.date_field == "created_on" else getattr(model, rt.date_field)
+
+
+def _age_cond(group: str, person: Any, ref: date) -> Any:
+    cutoff = date(ref.year - 18, ref.month, min(ref.day, 28))
+    child = or_(person.date_of_birth > cutoff, and_(person.date_of_birth.is_(None), person.age_years < 18))
+    adult = or_(person.date_of_birth <= cutoff, and_(person.date_of_birth.is_(None), person.age_years >= 18))
+    if group == "child":
+        return child
+    if group == "adult":
+        return adult
+    return and_(person.date_of_birth.is_(None), person.age_years.is_(None))
+
+
+def _build_query(ws: Workspace, rt: RecordType, flt: RecordFilter) -> tuple[Select[Any], bool]:
+    """The filtered query; returns it and whether it joins the person (for its columns)."""
+    model = MODEL_BY_TYPE[rt.name]
+    units = ws.subtree(flt.unit) if flt.unit else ws.subtree()
+    if flt.unit and not ws.in_scope(flt.unit):
+        units = set()
+    q: Select[Any] = select(model)
+    conds: list[Any] = [model.unit.in_(units)]
+    if not flt.include_deleted:
+        conds.append(model.deleted.is_(False))
+    dcol = _date_column(rt, model)
+    if flt.date_from:
+        conds.append(dcol >= (flt.date_from if rt.date_field != "created_on" else datetime.combine(flt.date_from, datetime.min.time(), UTC)))
+    if flt.date_to:
+        conds.append(dcol <= (flt.date_to if rt.date_field != "created_on" else datetime.combine(flt.date_to, datetime.max.time(), UTC)))
+    if flt.status:
+        conds.append(model.status == flt.status)
+    person: Any = None
+    if rt.name == "person":
+        person = model
+    elif rt.person_field and (flt.sex or flt.age_group or flt.citizenship):
+        person = Person
+        q = q.join(Person, Person.id == getattr(model, rt.person_field))
+    elif flt.sex or flt.age_group or flt.citizenship:
+        if flt.sex and rt.name == "survey_response":
+            conds.append(model.sex == flt.sex)
+        else:
+            raise ValidationError(f"{rt.label_en} records have no person to filter by sex, age or citizenship.", {"filter": "person"})
+    if person is not None:
+        if flt.sex:
+            conds.append(person.sex == flt.sex)
+        if flt.citizenship:
+            conds.append(person.citizenship == flt.citizenship)
+        if flt.age_group:
+            if rt.name == "screening" and flt.age_group in ("child", "adult"):
+                conds.append(model.is_child.is_(flt.age_group == "child"))
+            else:
+                conds.append(_age_cond(flt.age_group, person, today()))
+    if flt.outcome:
+        ofield = OUTCOME_FIELD.get(rt.name)
+        if ofield is None:
+            raise ValidationError(f"{rt.label_en} records have no outcome to filter by.", {"filter": "outcome"})
+        conds.append(getattr(model, ofield) == flt.outcome)
+    if flt.exploitation_type:
+        if rt.name != "screening":
+            raise ValidationError("Only screenings record exploitation types.", {"filter": "exploitation_type"})
+        conds.append(
+            exists().where(
+                RecordCode.record_id == model.id,
+                RecordCode.field == "exploitation_types",
+                RecordCode.code == flt.exploitation_type,
+            )
+        )
+    if flt.text:
+        conds.append(_text_condition(ws, rt, model, flt.text))
+    return q.where(*conds), person is not None
+
+
+def _text_condition(ws: Workspace, rt: RecordType, model: Any, text: str) -> Any:
+    text = text.strip()
+    if rt.name == "case":
+        like = f"%{text}%"
+        return or_(model.fir_number.like(like), model.enquiry_number.like(like))
+    for col in ("name", "title", "stakeholder"):
+        if hasattr(model, col):
+            return getattr(model, col).like(f"%{text}%")
+    person_col = model.id if rt.name == "person" else getattr(model, rt.person_field) if rt.person_field else None
+    if person_col is None:
+        raise ValidationError(f"{rt.label_en} records cannot be searched by text.", {"filter": "text"})
+    if not ws.can(Perm.PERSONAL_VIEW):
+        raise PermissionDenied("Searching by name or identity number needs access to personal data.")
+    key_id = normalise_id(text)
+    key_name = normalise_name(text)
+    sub = select(PersonIdentity.person_id).where(
+        or_(PersonIdentity.id_key == key_id if len(key_id) >= 5 else False, PersonIdentity.name_key.like(f"%{key_name}%"))
+    )
+    return person_col.in_(sub)
+
+
+def list_records(
+    ws: Workspace,
+    type_name: str,
+    flt: RecordFilter | None = None,
+    *,
+    offset: int = 0,
+    limit: int = 100,
+    with_total: bool = True,
+) -> Page:
+    """A page of records, newest first, with the filters applied. Rows are plain DTOs."""
+    rt = record_type(type_name)
+    ws.require(Perm.RECORD_READ)
+    flt = flt or RecordFilter()
+    limit = max(1, min(limit, 5000))
+    model = MODEL_BY_TYPE[rt.name]
+    with ws.sf.begin() as s:
+        q, _ = _build_query(ws, rt, flt)
+        total = s.scalar(select(func.count()).select_from(q.order_by(None).subquery())) if with_total else None
+        dcol = _date_column(rt, model)
+        rows = s.scalars(q.order_by(dcol.desc(), model.id.desc()).offset(offset).limit(limit)).all()
+        person_ids = {getattr(r, rt.person_field) for r in rows} if rt.person_field else {r.id for r in rows} if rt.name == "person" else set()
+        persons = {p.id: p for p in s.scalars(select(Person).where(Person.id.in_(person_ids)))} if person_ids else {}
+        see_units = {r.unit for r in rows if _may_see_personal(ws, r.unit)}
+        names: dict[str, str] = {}
+        if person_ids and see_units:
+            for ident in s.scalars(select(PersonIdentity).where(PersonIdentity.person_id.in_(person_ids))):
+                names[ident.person_id] = " ".join(x for x in (ident.given_name, ident.family_name) if x)
+        out = []
+        shown = 0
+        for r in rows:
+            pid = r.id if rt.name == "person" else getattr(r, rt.person_field) if rt.person_field else None
+            p = persons.get(pid) if pid else None
+            name = names.get(pid) if pid and r.unit in see_units else None
+            shown += name is not None
+            dval = getattr(r, rt.date_field, None) if rt.date_field != "created_on" else r.created_at.date()
+            out.append(
+                RecordRow(
+                    id=r.id,
+                    type=rt.name,
+                    unit=r.unit,
+                    status=r.status,
+                    date=dval,
+                    summary={c: _jsonable(getattr(r, c, None)) for c in rt.summary if hasattr(r, c)},
+                    sex=p.sex if p else None,
+                    age_years=p.age_years if p else None,
+                    citizenship=p.citizenship if p else None,
+                    name=name,
+                    deleted=r.deleted,
+                )
+            )
+        if shown:
+            ws.audit(s, "record.personal_listed", object_type=rt.name, detail={"rows": shown})
+        return Page(rows=out, total=total, offset=offset, limit=limit)
+
+
+def find_duplicate_persons(
+    ws: Workspace,
+    *,
+    cnic: str = "",
+    passport_no: str = "",
+    other_id: str = "",
+    given_name: str = "",
+    family_name: str = "",
+    date_of_birth: date | str | None = None,
+    exclude_id: str | None = None,
+) -> list[DuplicateCandidate]:
+    """Persons of the workspace that may be the same person: same identity number, or same
+    normalised name and date of birth. Shown as a warning at capture; needs personal-data access."""
+    ws.require(Perm.PERSONAL_VIEW)
+    ids = [k for k in (normalise_id(cnic), normalise_id(passport_no), normalise_id(other_id)) if len(k) >= 5]
+    name_key = normalise_name(given_name, family_name)
+    dob = date.fromisoformat(date_of_birth) if isinstance(date_of_birth, str) and date_of_birth else date_of_birth
+    found: dict[str, DuplicateCandidate] = {}
+    with ws.sf.begin() as s:
+        if ids:
+            q = select(PersonIdentity.person_id, Person.unit).join(Person, Person.id == PersonIdentity.person_id).where(
+                PersonIdentity.id_key.in_(ids), Person.deleted.is_(False)
+            )
+            for pid, unit in s.execute(q):
+                found[pid] = DuplicateCandidate(pid, "identity_number", unit)
+        if name_key and dob:
+            q = select(PersonIdentity.person_id, Person.unit).join(Person, Person.id == PersonIdentity.person_id).where(
+                PersonIdentity.name_key == name_key, Person.date_of_birth == dob, Person.deleted.is_(False)
+            )
+            for pid, unit in s.execute(q):
+                found.setdefault(pid, DuplicateCandidate(pid, "name_and_birth_date", unit))
+        result = [c for c in found.values() if c.person_id != exclude_id and ws.in_scope(c.unit)]
+        if result:
+            ws.audit(s, "person.duplicates_checked", object_type="person", detail={"candidates": len(result)})
+        return result
+
+
+def counts_by_type(ws: Workspace) -> dict[str, int]:
+    """Live (not deleted) records per type in the user's scope, for the start page."""
+    ws.require(Perm.RECORD_READ)
+    units = ws.subtree()
+    out: dict[str, int] = {}
+    with ws.sf() as s:
+        for name, model in MODEL_BY_TYPE.items():
+            out[name] = s.scalar(select(func.count()).select_from(model).where(model.deleted.is_(False), model.unit.in_(units))) or 0
+    return out
+
+
+__all__ = [
+    "LOCK_HOOKS",
+    "DuplicateCandidate",
+    "HistoryEntry",
+    "Page",
+    "RecordDTO",
+    "RecordFilter",
+    "RecordRow",
+    "counts_by_type",
+    "create_record",
+    "delete_record",
+    "find_duplicate_persons",
+    "get_record",
+    "list_records",
+    "normalise_id",
+    "normalise_name",
+    "record_history",
+    "record_type",
+    "update_record",
+]
+_ = Screening  # re-exported model used by callers' type hints
