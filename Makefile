@@ -17,7 +17,7 @@ setup: $(STAMP)
 
 # Sets everything up, creates (or reuses) the demo workspace and opens it.
 run: $(STAMP)
-	$(BIN)/nap-desktop demo --workspace $(DEMO)
+	$(BIN)/nap-desktop demo --workspace $(DEMO) --records 5000
 
 # Sets everything up and runs the whole test suite.
 test: $(STAMP)

@@ -324,19 +324,193 @@ def cmd_demo(ctx: Ctx) -> int:
     from nap_desktop.services.demo import DEMO_PASSWORD, DEMO_USER, ensure_demo_workspace
     from nap_desktop.services.workspace import unlocked, workspace_info
 
+    from nap_desktop.services.demo_data import generate_demo_records
+    from nap_desktop.services.records import counts_by_type
+    from nap_desktop.services.users import list_users
+
     path = ensure_demo_workspace(ctx.workspace, progress=lambda msg: print(msg))
     with unlocked(path, DEMO_USER, DEMO_PASSWORD) as ws:
+        if ctx.args.records > 0:
+            last = 0
+            for p in generate_demo_records(ws, ctx.args.records, seed=ctx.args.seed):
+                if p.done - last >= max(1, p.total // 10) or p.done == p.total:
+                    print(f"  {p.label}: {p.done:,} / {p.total:,}", flush=True)
+                    last = p.done
         info = workspace_info(ws)
-        from nap_desktop.services.users import list_users
-
+        counts = counts_by_type(ws)
         users = list_users(ws)
     print(f"Demo workspace: {path}")
     print(f"  {info.site_kind} {info.unit} — {info.unit_name_en}")
     print(f"  units: {info.units}  users: {info.users}  audit entries: {info.audit_entries}  schema: {info.schema}")
+    print("  records: " + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v))
     for u in users:
         print(f"  account {u.username:<14} {u.role}")
     print(f"user: {DEMO_USER}")
     print(f"password: {DEMO_PASSWORD}")
+    return EXIT_OK
+
+
+def _read_json_file(path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+    except FileNotFoundError:
+        raise UserFacingError(f"The file {path} does not exist.") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise UserFacingError(f"{path} is not valid UTF-8 JSON" + (f" (line {line})." if line else ".")) from None
+    if not isinstance(data, dict):
+        raise UserFacingError(f"{path} must hold one JSON object with the record's fields.")
+    return data
+
+
+def _print_validation(exc: Exception) -> None:
+    from nap_desktop.errors import ValidationError
+
+    if isinstance(exc, ValidationError):
+        for name, message in exc.fields.items():
+            print(f"  {name}: {message}", file=sys.stderr)
+
+
+def cmd_record_add(ctx: Ctx) -> int:
+    from nap_desktop.errors import ValidationError
+    from nap_desktop.services.records import create_record
+
+    a = ctx.args
+    values = _read_json_file(a.json_file)
+    with ctx.open() as ws:
+        try:
+            rec = create_record(ws, a.type, values, status=a.status, unit=a.unit)
+        except ValidationError as exc:
+            _print_validation(exc)
+            raise
+    if a.json:
+        ctx.out(rec)
+    else:
+        print(f"Saved {rec.type} {rec.id} ({rec.status}, unit {rec.unit}, version {rec.version}).")
+    return EXIT_OK
+
+
+def cmd_record_edit(ctx: Ctx) -> int:
+    from nap_desktop.errors import ValidationError
+    from nap_desktop.services.records import update_record
+
+    a = ctx.args
+    values = _read_json_file(a.json_file)
+    with ctx.open() as ws:
+        try:
+            rec = update_record(ws, a.id, values, expected_version=a.expected_version, status=a.status)
+        except ValidationError as exc:
+            _print_validation(exc)
+            raise
+    print(f"Saved {rec.type} {rec.id}: version {rec.version}.")
+    return EXIT_OK
+
+
+def cmd_record_show(ctx: Ctx) -> int:
+    from nap_desktop.services.records import get_record, record_history
+
+    with ctx.open() as ws:
+        rec = get_record(ws, ctx.args.id)
+        history = record_history(ws, ctx.args.id) if ctx.args.history else []
+    if ctx.args.json:
+        ctx.out(rec)
+        return EXIT_OK
+    print(f"{rec.type} {rec.id}  unit {rec.unit}  {rec.status}  version {rec.version}" + ("  DELETED" if rec.deleted else ""))
+    for key, value in rec.values.items():
+        if value is None:
+            continue
+        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+        print(f"  {key:<28} {shown}")
+    for name in rec.masked:
+        print(f"  {name:<28} ••• (personal data: your role cannot see it)")
+    for h in history:
+        print(f"  v{h.version} {h.changed_at:%Y-%m-%d %H:%M} {h.changed_by}: {h.field}: {h.old!r} → {h.new!r}")
+    return EXIT_OK
+
+
+def cmd_record_delete(ctx: Ctx) -> int:
+    from nap_desktop.services.records import delete_record
+
+    with ctx.open() as ws:
+        rec = delete_record(ws, ctx.args.id)
+    print(f"Deleted {rec.type} {rec.id} (kept as a tombstone for sync and history).")
+    return EXIT_OK
+
+
+def cmd_record_list(ctx: Ctx) -> int:
+    import csv
+    from datetime import date
+
+    from nap_desktop.services.records import RecordFilter, list_records
+
+    a = ctx.args
+
+    def d(value: str | None) -> date | None:
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise UserFacingError(f"{value!r} is not a date; use YYYY-MM-DD.") from None
+
+    flt = RecordFilter(
+        date_from=d(a.date_from),
+        date_to=d(a.date_to),
+        unit=a.unit,
+        status=a.status,
+        sex=a.sex,
+        age_group=a.age_group,
+        citizenship=a.citizenship,
+        outcome=a.outcome,
+        exploitation_type=a.exploitation_type,
+        text=a.search,
+        include_deleted=a.include_deleted,
+    )
+    with ctx.open() as ws:
+        page = list_records(ws, a.type, flt, offset=a.offset, limit=a.limit)
+    fmt = "json" if a.json else a.format
+    columns = ["id", "unit", "status", "date", *(page.rows[0].summary if page.rows else []), "sex", "age_years", "citizenship", "name"]
+
+    def row_values(r: Any) -> list[Any]:
+        base = {"id": r.id, "unit": r.unit, "status": r.status, "date": r.date.isoformat() if r.date else "", **r.summary}
+        base.update(sex=r.sex, age_years=r.age_years, citizenship=r.citizenship, name=r.name)
+        return [("" if base.get(c) is None else base.get(c)) for c in columns]
+
+    if fmt == "json":
+        print(json.dumps({"total": page.total, "offset": page.offset, "rows": [dict(zip(columns, row_values(r), strict=True)) for r in page.rows]}, indent=2, ensure_ascii=False, default=str))
+    elif fmt == "csv":
+        w = csv.writer(sys.stdout)
+        w.writerow(columns)
+        for r in page.rows:
+            w.writerow(row_values(r))
+    else:
+        for r in page.rows:
+            print("  ".join(str(v) for v in row_values(r)))
+        print(f"({len(page.rows)} of {page.total})", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_codelist_list(ctx: Ctx) -> int:
+    from nap_desktop.domain.codelists import default_codelists
+
+    cl = default_codelists()
+    for name in cl.names():
+        lst = cl[name]
+        print(f"{name:<30} v{lst.version:<3} {len(lst):>4} entries  {lst.title_en}")
+    return EXIT_OK
+
+
+def cmd_codelist_show(ctx: Ctx) -> int:
+    from nap_desktop.domain.codelists import default_codelists
+
+    lst = default_codelists()[ctx.args.name]
+    if ctx.args.json:
+        print(json.dumps([{"code": e.code, "label_en": e.label_en, "label_ur": e.label_ur, "htcds": e.htcds, "ctdc": e.ctdc, "unodc": e.unodc} for e in lst], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"{lst.name} (version {lst.version}) — {lst.title_en} / {lst.title_ur}; source: {lst.source}")
+    for e in lst:
+        maps = " ".join(f"{k}={v}" for k, v in (("htcds", e.htcds), ("ctdc", e.ctdc), ("unodc", e.unodc)) if v)
+        print(f"  {e.code:<36} {e.label_en:<40} {e.label_ur}  {maps}")
     return EXIT_OK
 
 
@@ -422,7 +596,50 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("set", cmd_recovery_set, "set HQ's recovery key (age1…)", rc)
     sp.add_argument("recipient")
 
-    add("demo", cmd_demo, "create (or reuse) a demo workspace and print what it holds")
+    from nap_desktop.domain.records import RECORD_TYPES
+
+    types = sorted(RECORD_TYPES)
+    rec = sub.add_parser("record", help="records").add_subparsers(dest="sub", required=True, metavar="SUB")
+    sp = add("add", cmd_record_add, "add a record from a JSON file of its fields", rec)
+    sp.add_argument("type", choices=types)
+    sp.add_argument("--json-file", "--file", dest="json_file", required=True, metavar="FILE")
+    sp.add_argument("--status", choices=["draft", "complete"], default="complete")
+    sp.add_argument("--unit", help="unit code (default: yours)")
+    sp = add("edit", cmd_record_edit, "change fields of a record from a JSON file (null clears a field)", rec)
+    sp.add_argument("id")
+    sp.add_argument("--json-file", "--file", dest="json_file", required=True, metavar="FILE")
+    sp.add_argument("--status", choices=["draft", "complete"])
+    sp.add_argument("--expected-version", type=int, help="refuse if someone changed the record since")
+    sp = add("show", cmd_record_show, "show one record", rec)
+    sp.add_argument("id")
+    sp.add_argument("--history", action="store_true", help="also the edit history")
+    sp = add("delete", cmd_record_delete, "delete a record (kept as a tombstone)", rec)
+    sp.add_argument("id")
+    sp = add("list", cmd_record_list, "list records with filters", rec)
+    sp.add_argument("type", choices=types)
+    sp.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")
+    sp.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD")
+    sp.add_argument("--unit")
+    sp.add_argument("--status", choices=["draft", "complete"])
+    sp.add_argument("--sex")
+    sp.add_argument("--age-group", choices=["child", "adult", "unknown"])
+    sp.add_argument("--citizenship")
+    sp.add_argument("--outcome")
+    sp.add_argument("--exploitation-type")
+    sp.add_argument("--search", help="name or identity number (needs personal-data access), or FIR number")
+    sp.add_argument("--include-deleted", action="store_true")
+    sp.add_argument("--offset", type=int, default=0)
+    sp.add_argument("--limit", type=int, default=100)
+    sp.add_argument("--format", choices=["table", "json", "csv"], default="table")
+
+    cls = sub.add_parser("codelist", help="code lists").add_subparsers(dest="sub", required=True, metavar="SUB")
+    add("list", cmd_codelist_list, "list the code lists", cls)
+    sp = add("show", cmd_codelist_show, "show one code list", cls)
+    sp.add_argument("name")
+
+    sp = add("demo", cmd_demo, "create (or reuse) a demo workspace, fill it with synthetic records, print what it holds")
+    sp.add_argument("--records", type=int, default=0, help="add about N synthetic records (all record types)")
+    sp.add_argument("--seed", type=int, default=1)
     add("version", cmd_version, "print the version")
     return p
 
