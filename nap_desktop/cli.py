@@ -330,9 +330,10 @@ def cmd_demo(ctx: Ctx) -> int:
 
     path = ensure_demo_workspace(ctx.workspace, progress=lambda msg: print(msg))
     with unlocked(path, DEMO_USER, DEMO_PASSWORD) as ws:
-        if ctx.args.records > 0:
+        missing = ctx.args.records - sum(counts_by_type(ws).values())
+        if missing > 0:  # fill up to N records, so that running it again adds nothing
             last = 0
-            for p in generate_demo_records(ws, ctx.args.records, seed=ctx.args.seed):
+            for p in generate_demo_records(ws, missing, seed=ctx.args.seed):
                 if p.done - last >= max(1, p.total // 10) or p.done == p.total:
                     print(f"  {p.label}: {p.done:,} / {p.total:,}", flush=True)
                     last = p.done
@@ -638,7 +639,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("name")
 
     sp = add("demo", cmd_demo, "create (or reuse) a demo workspace, fill it with synthetic records, print what it holds")
-    sp.add_argument("--records", type=int, default=0, help="add about N synthetic records (all record types)")
+    sp.add_argument("--records", type=int, default=0, help="fill the workspace up to about N synthetic records (all types)")
     sp.add_argument("--seed", type=int, default=1)
     add("version", cmd_version, "print the version")
     return p
