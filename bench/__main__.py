@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import bench_store
+from bench import bench_records, bench_store
 
-MODULES = [bench_store]
+MODULES = [bench_store, bench_records]
 
 
 def main() -> int:

@@ -301,44 +301,52 @@ def _load_values(s: Session, rt: RecordType, row: SyncMixin) -> dict[str, Any]:
     return values
 
 
-def _store_values(s: Session, rt: RecordType, row: SyncMixin, values: Mapping[str, Any], only: Iterable[str]) -> None:
+def _store_values(
+    s: Session, rt: RecordType, row: SyncMixin, values: Mapping[str, Any], only: Iterable[str], *, fresh: bool = False
+) -> None:
     """Writes the fields named in ``only``: plain columns first, then the rows of other tables.
 
     The record row must already be in the session (flushed) when related rows are written.
+    ``fresh`` (a new record) skips removing old related rows: there are none.
     """
     only = set(only)
     _store_columns(rt, row, values, only)
+    specs = [f for f in rt.fields if f.name in only and f.storage != "column"]
+    if not fresh:
+        code_fields = [f.name for f in specs if f.storage == "codes"]
+        count_fields = [f.name for f in specs if f.storage == "counts"]
+        if code_fields:
+            s.execute(delete(RecordCode).where(RecordCode.record_id == row.id, RecordCode.field.in_(code_fields)))
+        if count_fields:
+            s.execute(delete(RecordCount).where(RecordCount.record_id == row.id, RecordCount.field.in_(count_fields)))
+        if any(f.storage == "events" for f in specs):
+            s.execute(delete(CaseEvent).where(CaseEvent.case_id == row.id))
+        if any(f.storage == "parties" for f in specs):
+            s.execute(delete(CaseParty).where(CaseParty.case_id == row.id))
     identity: PersonIdentity | None = None
-    for f in rt.fields:
-        if f.name not in only:
-            continue
+    related: list[Any] = []
+    for f in specs:
         v = values.get(f.name)
-        if f.storage == "column":
-            continue
         if f.storage == "identity":
             if identity is None:
-                identity = s.get(PersonIdentity, row.id) or PersonIdentity(person_id=row.id)
+                identity = (None if fresh else s.get(PersonIdentity, row.id)) or PersonIdentity(person_id=row.id)
                 s.add(identity)
             setattr(identity, f.name, v or "")
-        elif f.storage == "codes":
-            s.execute(delete(RecordCode).where(RecordCode.record_id == row.id, RecordCode.field == f.name))
-            if v:
-                if f.kind == "answers":
-                    s.add_all(RecordCode(record_id=row.id, field=f.name, code=k, answer=a) for k, a in v.items())
-                else:
-                    s.add_all(RecordCode(record_id=row.id, field=f.name, code=c) for c in v)
+        elif f.storage == "codes" and v:
+            if f.kind == "answers":
+                related += [RecordCode(record_id=row.id, field=f.name, code=k, answer=a) for k, a in v.items()]
+            else:
+                related += [RecordCode(record_id=row.id, field=f.name, code=c) for c in v]
         elif f.storage == "counts":
-            s.execute(delete(RecordCount).where(RecordCount.record_id == row.id, RecordCount.field == f.name))
             for d1, cells in (v or {}).items():
-                s.add_all(RecordCount(record_id=row.id, field=f.name, dim1=d1, dim2=d2, n=n) for d2, n in cells.items())
+                related += [RecordCount(record_id=row.id, field=f.name, dim1=d1, dim2=d2, n=n) for d2, n in cells.items()]
         elif f.storage == "route":
             row.route_json = json.dumps(v or [], ensure_ascii=False)  # type: ignore[attr-defined]
         elif f.storage == "events":
-            s.execute(delete(CaseEvent).where(CaseEvent.case_id == row.id))
-            s.add_all(CaseEvent(case_id=row.id, **e) for e in (v or []))
+            related += [CaseEvent(case_id=row.id, **e) for e in (v or [])]
         elif f.storage == "parties":
-            s.execute(delete(CaseParty).where(CaseParty.case_id == row.id))
-            s.add_all(CaseParty(case_id=row.id, **p) for p in (v or []))
+            related += [CaseParty(case_id=row.id, **p) for p in (v or [])]
+    s.add_all(related)
     if identity is not None:
         identity.name_key = normalise_name(identity.given_name, identity.family_name)
         identity.id_key = normalise_id(identity.cnic or identity.passport_no or identity.other_id)
@@ -460,7 +468,7 @@ def create_record(
         _store_columns(rt, row, clean, rt.field_names)
         s.add(row)
         s.flush()
-        _store_values(s, rt, row, clean, rt.field_names)
+        _store_values(s, rt, row, clean, rt.field_names, fresh=True)
         row.seq = _next_seq(s)
         row.content_hash = _content_hash(rt, clean, status)
         ws.audit(s, "record.created", object_type=rt.name, object_id=row.id, unit=unit, detail={"status": status})
