@@ -23,6 +23,14 @@ from nap_desktop.domain.codelists import (
 from nap_desktop.errors import CodeListError, UserFacingError, ValidationError
 
 EXPECTED_LISTS = {
+    # FIA extensions used by the record types (domain/records.py)
+    "province",
+    "marital_status",
+    "migration_status",
+    "language",
+    "referral_direction",
+    "coordination_level",
+    "milestone_progress",
     "sex",
     "age_group",
     "ctdc_age_band",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from nap_desktop.data.models import AuditEntry
 from nap_desktop.security import audit, keyfile
 from nap_desktop.services import audit_log, units, users
 from nap_desktop.services import workspace as wsvc
-from tests.conftest import ADMIN, ADMIN_PW, PASSWORDS
+from tests.conftest import ADMIN, ADMIN_PW, FAST_KDF, PASSWORDS
 
 
 def _cli(path: Path, *args: str, stdin: str) -> subprocess.CompletedProcess[str]:
@@ -54,9 +55,11 @@ def _tamper(path: Path, sql: Callable[[Connection, int], None]) -> None:
         holder.drop()  # type: ignore[attr-defined]
 
 
-@pytest.fixture
-def logged(workspace: Path) -> tuple[Path, int]:
-    """A workspace with a dozen honest entries; returns it and the number of entries."""
+@pytest.fixture(scope="module")
+def _logged_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """A workspace with a dozen honest entries, made once per module (copied for each test)."""
+    workspace = tmp_path_factory.mktemp("audit-template") / "ws"
+    wsvc.init_workspace(workspace, site_kind="circle", unit="C-PSH", admin=ADMIN, admin_password=ADMIN_PW, kdf=FAST_KDF)
     with wsvc.unlocked(workspace, ADMIN, ADMIN_PW) as ws:
         for n in range(4):
             units.add_unit(
@@ -68,6 +71,15 @@ def logged(workspace: Path) -> tuple[Path, int]:
             count = s.scalar(select(func.count()).select_from(AuditEntry))
     assert count is not None and count >= 8
     return workspace, count
+
+
+@pytest.fixture
+def logged(_logged_template: tuple[Path, int], tmp_path: Path) -> tuple[Path, int]:
+    """A private copy of the logged workspace and its number of entries."""
+    template, count = _logged_template
+    path = tmp_path / "logged"
+    shutil.copytree(template, path)
+    return path, count
 
 
 # --- honest log ----------------------------------------------------------------------------------
@@ -160,42 +172,49 @@ def _append_forged(conn: Connection, last: int) -> None:
     )
 
 
-# (id, tampering, first bad seq as a function of the number of honest entries N)
-TAMPERING: list[tuple[str, Callable[[Connection, int], None], Callable[[int], int]]] = [
-    ("edit-detail", lambda c, n: c.execute(text("""UPDATE audit_log SET detail = '{"kind":"zone"}' WHERE seq = 3""")), lambda n: 3),
-    ("edit-actor", lambda c, n: c.execute(text("UPDATE audit_log SET actor = 'someone' WHERE seq = 4")), lambda n: 4),
-    ("edit-action", lambda c, n: c.execute(text("UPDATE audit_log SET action = 'unit.viewed' WHERE seq = 2")), lambda n: 2),
-    ("edit-time", lambda c, n: c.execute(text("UPDATE audit_log SET at = '2020-01-01T00:00:00.000+00:00' WHERE seq = 5")), lambda n: 5),
-    ("edit-newest", lambda c, n: c.execute(text("UPDATE audit_log SET object_id = 'x' WHERE seq = :s"), {"s": n}), lambda n: n),
-    ("delete-middle", lambda c, n: c.execute(text("DELETE FROM audit_log WHERE seq = 3")), lambda n: 3),
-    ("delete-first", lambda c, n: c.execute(text("DELETE FROM audit_log WHERE seq = 1")), lambda n: 1),
-    ("delete-last", lambda c, n: c.execute(text("DELETE FROM audit_log WHERE seq = :s"), {"s": n}), lambda n: n),
-    ("delete-last-two", lambda c, n: c.execute(text("DELETE FROM audit_log WHERE seq >= :s"), {"s": n - 1}), lambda n: n - 1),
-    ("reorder", _swap_seq(3, 4), lambda n: 3),
-    ("insert-middle", _insert_middle(3), lambda n: 3),
-    ("insert-after-newest", _append_forged, lambda n: n + 1),
+# (id, tampering, first bad seq as a function of the number of honest entries N, check the CLI too)
+# The CLI is run for one case of each kind (edit, delete, delete at the end, reorder, insert).
+TAMPERING: list[tuple[str, Callable[[Connection, int], None], Callable[[int], int], bool]] = [
+    ("edit-detail", lambda c, n: c.execute(text("""UPDATE audit_log SET detail = '{"kind":"zone"}' WHERE seq = 3""")), lambda n: 3, True),
+    ("edit-actor", lambda c, n: c.execute(text("UPDATE audit_log SET actor = 'someone' WHERE seq = 4")), lambda n: 4, False),
+    ("edit-action", lambda c, n: c.execute(text("UPDATE audit_log SET action = 'unit.viewed' WHERE seq = 2")), lambda n: 2, False),
+    ("edit-time", lambda c, n: c.execute(text("UPDATE audit_log SET at = '2020-01-01T00:00:00.000+00:00' WHERE seq = 5")), lambda n: 5, False),
+    ("edit-hash", lambda c, n: c.execute(text("UPDATE audit_log SET hash = :h WHERE seq = 3"), {"h": "0" * 64}), lambda n: 3, False),
+    ("edit-newest", lambda c, n: c.execute(text("UPDATE audit_log SET object_id = 'x' WHERE seq = :s"), {"s": n}), lambda n: n, False),
+    ("delete-middle", lambda c, n: c.execute(text("DELETE FROM audit_log WHERE seq = 3")), lambda n: 3, True),
+    ("delete-first", lambda c, n: c.execute(text("DELETE FROM audit_log WHERE seq = 1")), lambda n: 1, False),
+    ("delete-last", lambda c, n: c.execute(text("DELETE FROM audit_log WHERE seq = :s"), {"s": n}), lambda n: n, True),
+    ("delete-last-two", lambda c, n: c.execute(text("DELETE FROM audit_log WHERE seq >= :s"), {"s": n - 1}), lambda n: n - 1, False),
+    ("reorder", _swap_seq(3, 4), lambda n: 3, True),
+    ("insert-middle", _insert_middle(3), lambda n: 3, True),
+    ("insert-after-newest", _append_forged, lambda n: n + 1, True),
     (
         "delete-everything",
         lambda c, n: (c.execute(text("DELETE FROM audit_log")), c.execute(text("DELETE FROM meta WHERE key = 'audit_head'"))),
         lambda n: 1,
+        False,
     ),
 ]
 
 
-@pytest.mark.parametrize(("tamper", "first_bad"), [(t, f) for _, t, f in TAMPERING], ids=[i for i, _, _ in TAMPERING])
+@pytest.mark.parametrize(
+    ("tamper", "first_bad", "via_cli"), [(t, f, c) for _, t, f, c in TAMPERING], ids=[i for i, _, _, _ in TAMPERING]
+)
 def test_tampering_is_reported_at_the_first_bad_entry(
-    logged: tuple[Path, int], tamper: Callable[[Connection, int], None], first_bad: Callable[[int], int]
+    logged: tuple[Path, int], tamper: Callable[[Connection, int], None], first_bad: Callable[[int], int], via_cli: bool
 ) -> None:
     path, n = logged
     _tamper(path, tamper)
     expected = first_bad(n)
 
-    done = _cli(path, "audit", "verify", "--user", ADMIN, stdin=ADMIN_PW + "\n")
-    assert done.returncode == 1, (done.stdout, done.stderr)
-    lines = done.stderr.splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith(f"error: audit chain BROKEN at entry {expected}:"), lines[0]
-    assert "Traceback" not in done.stderr
+    if via_cli:
+        done = _cli(path, "audit", "verify", "--user", ADMIN, stdin=ADMIN_PW + "\n")
+        assert done.returncode == 1, (done.stdout, done.stderr)
+        lines = done.stderr.splitlines()
+        assert len(lines) == 1, done.stderr
+        assert lines[0].startswith(f"error: audit chain BROKEN at entry {expected}:"), lines[0]
+        assert "Traceback" not in done.stderr
+        assert done.stdout == ""
 
     with wsvc.unlocked(path, ADMIN, ADMIN_PW) as ws:
         result = audit_log.verify_audit(ws)

@@ -7,6 +7,7 @@ The throttle's clock is replaced by a settable one: no test sleeps."""
 from __future__ import annotations
 
 import json
+import shutil
 import re
 from pathlib import Path
 
@@ -17,11 +18,26 @@ from nap_desktop.security import throttle
 from nap_desktop.security.throttle import AuthState, delay_after
 from nap_desktop.services import audit_log, users
 from nap_desktop.services import workspace as wsvc
-from tests.conftest import ADMIN, ADMIN_PW, PASSWORDS
+from tests.conftest import ADMIN, ADMIN_PW, FAST_KDF, PASSWORDS
 
 AUDITOR = "aud.psh"
 OFFICER = "off.torkham"
 BAD_PW = "Guessing-Wrong-11!"
+
+
+@pytest.fixture(scope="module")
+def _template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "ws"
+    wsvc.init_workspace(path, site_kind="circle", unit="C-PSH", admin=ADMIN, admin_password=ADMIN_PW, kdf=FAST_KDF)
+    return path
+
+
+@pytest.fixture
+def workspace(_template: Path, tmp_path: Path) -> Path:
+    """Like conftest's fixture (a circle workspace, fast KDF, only its admin), copied from one made per module."""
+    path = tmp_path / "ws"
+    shutil.copytree(_template, path)
+    return path
 
 
 class FakeClock:

@@ -29,10 +29,25 @@ from nap_desktop.security import keyfile
 from nap_desktop.services import audit_log, units, users
 from nap_desktop.services import workspace as wsvc
 from nap_desktop.services.context import UserDTO
-from tests.conftest import ADMIN, ADMIN_PW, PASSWORDS
+from tests.conftest import ADMIN, ADMIN_PW, FAST_KDF, PASSWORDS
 
 OFFICER = "off.torkham"
 NEW_PW = "Fresh-Secret-77#"  # contains no user name used here
+
+
+@pytest.fixture(scope="module")
+def _template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "ws"
+    wsvc.init_workspace(path, site_kind="circle", unit="C-PSH", admin=ADMIN, admin_password=ADMIN_PW, kdf=FAST_KDF)
+    return path
+
+
+@pytest.fixture
+def workspace(_template: Path, tmp_path: Path) -> Path:
+    """Like conftest's fixture (a circle workspace, fast KDF, only its admin), copied from one made per module."""
+    path = tmp_path / "ws"
+    shutil.copytree(_template, path)
+    return path
 
 
 # --- helpers -------------------------------------------------------------------------------------
