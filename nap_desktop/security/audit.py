@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nap_desktop.data.models import AuditEntry, Meta
@@ -71,10 +71,14 @@ def append(
     """Appends an entry inside the caller's transaction (never commits)."""
     head = session.get(Meta, HEAD_KEY)
     if head is None:
-        seq, prev = 1, genesis_hash(workspace_id)
+        last_seq, prev = 0, genesis_hash(workspace_id)
     else:
-        last_seq, prev = head.value.split(":", 1)
-        seq = int(last_seq) + 1
+        head_seq, prev = head.value.split(":", 1)
+        last_seq = int(head_seq)
+    # NOTE: a row forged after the head must not block every later write (and so the unlock);
+    # the new entry goes after it and still links to the last honest hash, so verify() names it.
+    last_seq = max(last_seq, session.scalar(select(func.max(AuditEntry.seq))) or 0)
+    seq = last_seq + 1
     entry = AuditEntry(
         seq=seq,
         at=datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -112,6 +116,8 @@ def verify(session: Session, workspace_id: str, *, batch: int = 5000) -> VerifyR
     expected_seq = 1
     count = 0
     for e in _iter_entries(session, batch):
+        if e.seq == 1 and e.action != "workspace.created":
+            return VerifyResult(False, 0, 1, "the log does not begin with the creation of the workspace")
         if e.seq != expected_seq:
             return VerifyResult(False, count, expected_seq, f"entry {expected_seq} is missing (next is {e.seq})")
         if e.prev_hash != expected_prev:
@@ -125,7 +131,7 @@ def verify(session: Session, workspace_id: str, *, batch: int = 5000) -> VerifyR
     if head is None:
         if count:
             return VerifyResult(False, count, count, "the chain head record is missing")
-        return VerifyResult(True, 0)
+        return VerifyResult(False, 0, 1, "the log is empty: every workspace's log begins with its creation")
     head_seq, head_hash = head.value.split(":", 1)
     if int(head_seq) != count or head_hash != expected_prev:
         missing_from = count + 1 if int(head_seq) > count else int(head_seq)

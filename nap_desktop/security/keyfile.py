@@ -196,7 +196,7 @@ def _parse(data: Any) -> WorkspaceFile:
         if not isinstance(u, dict) or set(u) != _USER_KEYS:
             raise ValueError(f"bad entry for user {name!r}")
         users[name] = UserWrap(
-            recipient=crypto.check_age_recipient(_str(u, "recipient")),
+            recipient=_recipient(u, "recipient"),
             salt=_b64(u, "salt"),
             kdf=KdfParams.from_json(u["kdf"]),
             identity_sealed=_b64(u, "identity"),
@@ -212,7 +212,7 @@ def _parse(data: Any) -> WorkspaceFile:
     if rec_raw is not None:
         if not isinstance(rec_raw, dict) or set(rec_raw) != {"recipient", "escrow"}:
             raise ValueError("bad recovery")
-        recovery = Recovery(recipient=crypto.check_age_recipient(_str(rec_raw, "recipient")), escrow=_b64(rec_raw, "escrow"))
+        recovery = Recovery(recipient=_recipient(rec_raw, "recipient"), escrow=_b64(rec_raw, "escrow"))
     mac_value = _str(data, "mac")
     if not re.fullmatch(r"[0-9a-f]{64}", mac_value):
         raise ValueError("bad mac")
@@ -227,6 +227,13 @@ def _parse(data: Any) -> WorkspaceFile:
         recovery=recovery,
         mac=mac_value,
     )
+
+
+def _recipient(d: dict[str, Any], key: str) -> str:
+    try:
+        return crypto.check_age_recipient(_str(d, key))
+    except RecoveryError:
+        raise ValueError(f"bad {key}") from None
 
 
 def _str(d: dict[str, Any], key: str) -> str:

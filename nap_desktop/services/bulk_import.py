@@ -30,6 +30,7 @@ must be UTF-8 (with or without BOM); comma, semicolon or tab separated.
 from __future__ import annotations
 
 import csv
+import functools
 import logging
 import os
 import re
@@ -39,7 +40,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,6 +50,7 @@ from nap_desktop.data.record_models import MODEL_BY_TYPE, PersonIdentity, Record
 from nap_desktop.domain.codelists import CodeList, CodeLists, default_codelists
 from nap_desktop.domain.records import RECORD_TYPES, FieldSpec, RecordType
 from nap_desktop.domain.validation import ANSWERS, validate
+from nap_desktop.domain.validation import MSG as VALIDATION_MSG
 from nap_desktop.errors import RecordLocked, UserFacingError, ValidationError
 from nap_desktop.services import records as rec
 from nap_desktop.services.context import Workspace
@@ -268,8 +270,8 @@ def _plan(rt: RecordType, header: Sequence[object], cl: CodeLists) -> _Plan:
             continue
         if name in seen:
             raise ImportFileError(
-                f"Row 1 names the column '{name}' twice (columns {_col_letter(seen[name])} and {_col_letter(i)}). Keep one.",
-                {name: "duplicate"},
+                f"Row 1 names the same column twice ({_shown_name(header[seen[name]], seen[name])} and column {_col_letter(i)}). Keep one.",
+                {"header": "duplicate"},
             )
         seen[name] = i
         if name in not_importable:
@@ -618,6 +620,18 @@ def _open_source(path: Path) -> _Source:
 
 
 @dataclass
+class _Pending:
+    """A row read from the file, not yet validated."""
+
+    row: int
+    values: dict[str, Any]
+    status: str
+    unit: str
+    rid: str  # canonical UUID from the id column, or ""
+    failed: bool  # a cell could not be read (its error is recorded); validated only for the report
+
+
+@dataclass
 class _Good:
     row: int
     values: dict[str, Any]
@@ -692,19 +706,19 @@ def iter_import(
         try:
             with ws.sf.begin() as s:  # ONE transaction: an exception, a cancel or a crash leaves nothing
                 ctx = rec._context(ws, s)
-                chunk: list[_Good] = []
+                pending: list[_Pending] = []
                 done = 0
                 for row_no, cells in source.rows():
                     done += 1
-                    good = _check_row(ws, s, rt, plan, cells, row_no, st, cl, ctx, seen_ids, perm)
-                    if good is not None:
-                        chunk.append(good)
-                    if len(chunk) >= CHUNK:
-                        _write_chunk(ws, s, rt, model, chunk, st, now, skip_invalid=skip_invalid)
-                        chunk = []
+                    p = _read_row(ws, rt, plan, cells, row_no, st, cl, seen_ids, perm)
+                    if p is not None:
+                        pending.append(p)
+                    if len(pending) >= CHUNK:
+                        _process(ws, s, rt, model, pending, st, cl, ctx, now, skip_invalid=skip_invalid)
+                        pending = []
                     if done % CHUNK == 0:
                         yield Progress(done, total, "Checking and importing the rows")
-                _write_chunk(ws, s, rt, model, chunk, st, now, skip_invalid=skip_invalid)
+                _process(ws, s, rt, model, pending, st, cl, ctx, now, skip_invalid=skip_invalid)
                 if st.rows == 0:
                     raise ImportFileError(f"{path.name} has column names but no data rows; nothing to import.", {"file": "no_rows"})
                 st.errors.sort(key=lambda e: (e.row, plan.order(e.column)))
@@ -780,20 +794,18 @@ def _rejected(path: Path, report: Path | None, st: _State) -> ImportRejected:
     return ImportRejected(message, report_path=report, rows=st.rows, bad_rows=bad, errors=st.errors)
 
 
-def _check_row(
+def _read_row(
     ws: Workspace,
-    s: Session,
     rt: RecordType,
     plan: _Plan,
     cells: list[object],
     row_no: int,
     st: _State,
     cl: CodeLists,
-    ctx: Any,
     seen_ids: dict[str, int],
     perm: Any,
-) -> _Good | None:
-    """Reads and validates one row; returns it ready to store, or ``None`` (blank or invalid)."""
+) -> _Pending | None:
+    """Reads one row into the values a form would give; ``None`` for a blank row."""
     if all(_is_blank(c) for c in cells):
         return None
     st.rows += 1
@@ -809,7 +821,7 @@ def _check_row(
             st.add(row_no, f"column {_col_letter(i)}", "no_header")
             continue
         if col.spec is None:
-            text = _as_text(raw).strip() if not isinstance(raw, str) else raw.strip()
+            text = raw.strip() if isinstance(raw, str) else _as_text(raw).strip()
             if col.name == STATUS_COLUMN:
                 status = text.lower()
             elif col.name == UNIT_COLUMN:
@@ -840,24 +852,101 @@ def _check_row(
         st.add(row_no, UNIT_COLUMN, "no_unit", u=unit if _UNIT_LIKE.match(unit) else "This value")
     elif not ws.can(perm, unit=unit):
         raise _Denied(unit)
+    return _Pending(row_no, values, status, unit, rid, len(st.errors) > errors_before)
+
+
+def _validate_row(s: Session, rt: RecordType, p: _Pending, st: _State, cl: CodeLists, ctx: Any) -> _Good | None:
+    """Validates a row by the rules of the form; returns it ready to store, or ``None``."""
     try:
         with s.no_autoflush:
-            clean = validate(rt, values, status=status, codelists=cl, context=ctx)
+            clean = validate(rt, p.values, status=p.status, codelists=cl, context=ctx)
     except ValidationError as exc:
         for name, en in exc.fields.items():
-            column = STATUS_COLUMN if name == "status" else name
             en_s, ur_s = _safe(en, exc.fields_ur.get(name, en))
-            st.add(row_no, column, (en_s, ur_s))
+            st.add(p.row, STATUS_COLUMN if name == "status" else name, (en_s, ur_s))
         return None
-    if len(st.errors) > errors_before:
+    if p.failed:
+        return None
+    not_null = _not_null_columns(rt)
+    empty = [name for name in not_null if clean.get(name) is None]
+    if empty:  # the store refuses NULL here although the type allows a draft without it
+        for name in empty:
+            st.add(p.row, name, VALIDATION_MSG["required"])
         return None
     try:
         on = clean.get(rt.date_field) if rt.date_field != "created_on" else None
-        rec._check_locks(s, unit, on if isinstance(on, date) else rec.today())
+        rec._check_locks(s, p.unit, on if isinstance(on, date) else rec.today())
     except RecordLocked as exc:
-        st.add(row_no, rt.date_field if rt.date_field != "created_on" else UNIT_COLUMN, "locked", m=exc.message)
+        st.add(p.row, rt.date_field if rt.date_field != "created_on" else UNIT_COLUMN, "locked", m=exc.message)
         return None
-    return _Good(row_no, clean, status, unit, rid or new_id(), bool(rid))
+    return _Good(p.row, clean, p.status, p.unit, p.rid or new_id(), bool(p.rid))
+
+
+@functools.cache
+def _not_null_columns(rt: RecordType) -> tuple[str, ...]:
+    """Plain-column fields the store cannot hold empty (NOT NULL, no default)."""
+    table = MODEL_BY_TYPE[rt.name].__table__  # type: ignore[attr-defined]
+    out = []
+    for f in rt.fields:
+        col = table.columns.get(f.name) if f.storage == "column" else None
+        if col is not None and not col.nullable and col.default is None and col.server_default is None:
+            out.append(f.name)
+    return tuple(out)
+
+
+def _prefetch(s: Session, rt: RecordType, pending: list[_Pending]) -> list[Any]:
+    """Loads the records the rows refer to with one query per type, so that validation (which looks
+    each one up by id) finds them in the session instead of querying row by row. The caller holds
+    the returned list: the session keeps only weak references."""
+    keep: list[Any] = []
+    with s.no_autoflush:
+        for f in rt.fields:
+            if f.kind != "ref" or f.ref is None:
+                continue
+            ids = {v for p in pending if isinstance(v := p.values.get(f.name), str) and len(v) == 36}
+            model = MODEL_BY_TYPE[f.ref]
+            if ids:
+                keep.extend(s.scalars(select(model).where(model.id.in_(ids))))
+    return keep
+
+
+def _process(
+    ws: Workspace,
+    s: Session,
+    rt: RecordType,
+    model: type[SyncMixin],
+    pending: list[_Pending],
+    st: _State,
+    cl: CodeLists,
+    ctx: Any,
+    now: datetime,
+    *,
+    skip_invalid: bool,
+) -> None:
+    if not pending:
+        return
+    keep = _prefetch(s, rt, pending)
+    good = [g for p in pending if (g := _validate_row(s, rt, p, st, cl, ctx)) is not None]
+    _write_chunk(ws, s, rt, model, good, st, now, skip_invalid=skip_invalid)
+    del keep
+
+
+class _RowValues:
+    """Stands in for a model instance while :func:`records._store_columns` fills the columns of a
+    new record, so that the import stores exactly what :func:`records.create_record` stores; its
+    values are then inserted with one executemany per chunk."""
+
+    def __init__(self, table: Any) -> None:
+        self.__dict__["__table__"] = table
+
+    def values(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "__table__"}
+
+    if TYPE_CHECKING:  # attributes are set freely, like on a model
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
+        def __getattr__(self, name: str) -> Any: ...
 
 
 def _taken_ids(s: Session, ids: list[str]) -> set[str]:
@@ -894,12 +983,15 @@ def _write_chunk(
         chunk = [g for g in chunk if not (g.explicit_id and g.record_id in taken)]
     if not chunk or (st.errors and not skip_invalid):
         return
-    rows: list[SyncMixin] = []
-    related: list[Any] = []
+    rows: list[dict[str, Any]] = []
+    identities: list[dict[str, Any]] = []
+    codes: list[dict[str, Any]] = []
+    counts: list[dict[str, Any]] = []
     identity_fields = [f.name for f in rt.fields if f.storage == "identity"]
+    table = model.__table__  # type: ignore[attr-defined]
     for g in chunk:
         clean = g.values
-        row = model()
+        row = _RowValues(table)
         row.id = g.record_id
         row.unit = g.unit
         row.origin_unit = ws.wf.unit
@@ -909,36 +1001,43 @@ def _write_chunk(
         row.version, row.base_version = 1, 0
         row.deleted = False
         if rt.name == "screening":
-            row.screener = ws.user.username  # type: ignore[attr-defined]
-            row.route_json = "[]"  # type: ignore[attr-defined]
-        rec._store_columns(rt, row, clean, rt.field_names)
+            row.screener = ws.user.username
+            row.is_child = False
+            row.route_json = "[]"
+        if rt.name == "case":
+            row.stage = "registered"
+        rec._store_columns(rt, row, clean, rt.field_names)  # type: ignore[arg-type]
         if rt.name == "case":
             rec._derive_case_stage(row, clean)
         row.seq = rec._next_seq(s)
         row.content_hash = rec._content_hash(rt, clean, g.status)
-        rows.append(row)
+        rows.append(row.values())
         if identity_fields:
-            ident = PersonIdentity(person_id=row.id, **{f: clean.get(f) or "" for f in identity_fields})
-            ident.name_key = rec.normalise_name(ident.given_name, ident.family_name)
-            ident.id_key = rec.normalise_id(ident.cnic or ident.passport_no or ident.other_id)
-            related.append(ident)
+            ident = {f: clean.get(f) or "" for f in identity_fields}
+            ident["person_id"] = row.id
+            ident["name_key"] = rec.normalise_name(ident["given_name"], ident["family_name"])
+            ident["id_key"] = rec.normalise_id(ident["cnic"] or ident["passport_no"] or ident["other_id"])
+            identities.append(ident)
         for f in rt.fields:
             v = clean.get(f.name)
             if not v:
                 continue
             if f.storage == "codes":
                 if f.kind == "answers":
-                    related.extend(RecordCode(record_id=row.id, field=f.name, code=k, answer=a) for k, a in v.items())
+                    codes.extend({"record_id": row.id, "field": f.name, "code": k, "answer": a} for k, a in v.items())
                 else:
-                    related.extend(RecordCode(record_id=row.id, field=f.name, code=c) for c in v)
+                    codes.extend({"record_id": row.id, "field": f.name, "code": c, "answer": None} for c in v)
             elif f.storage == "counts":
                 for d1, cells in v.items():
-                    related.extend(RecordCount(record_id=row.id, field=f.name, dim1=d1, dim2=d2, n=n) for d2, n in cells.items())
+                    counts.extend({"record_id": row.id, "field": f.name, "dim1": d1, "dim2": d2, "n": n} for d2, n in cells.items())
         st.ids.append(row.id)
-    s.add_all(rows)
-    s.flush()
-    s.add_all(related)
-    s.flush()
+    s.flush()  # the change counter (meta) first
+    # Core executemany, one statement per table: the ORM's unit of work costs more than the rest of
+    # the import together. Every dict of a table has the same keys (see _RowValues).
+    s.execute(table.insert(), rows)
+    for related, batch in ((PersonIdentity, identities), (RecordCode, codes), (RecordCount, counts)):
+        if batch:
+            s.execute(related.__table__.insert(), batch)
 
 
 def _write_report(path: Path, errors: Sequence[RowError]) -> Path | None:

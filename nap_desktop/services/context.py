@@ -173,7 +173,13 @@ class Workspace:
     # --- permissions and audit -----------------------------------------------------------------
 
     def can(self, perm: Perm, *, unit: str | None = None) -> bool:
-        """Whether the signed-in user may do ``perm`` (on ``unit``, if given). For the UI to mirror."""
+        """Whether the signed-in user may do ``perm`` (on ``unit``, if given). For the UI to mirror.
+
+        Raises:
+            WorkspaceLocked: after :meth:`lock` nothing is allowed, not even a check.
+        """
+        if self._dek is None:
+            raise WorkspaceLocked("The workspace is locked. Sign in again to continue.")
         return role_allows(self.user.role, perm, case_access=self.user.case_access) and self.in_scope(unit)
 
     def require(self, perm: Perm, *, unit: str | None = None, object_type: str = "", object_id: str = "") -> None:

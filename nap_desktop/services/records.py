@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Select, and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from nap_desktop.data.db import shrink_memory
 from nap_desktop.data.models import Meta, utcnow
 from nap_desktop.data.record_models import (
     MODEL_BY_TYPE,
@@ -817,6 +818,7 @@ def counts_by_type(ws: Workspace) -> dict[str, int]:
     with ws.sf() as s:
         for name, model in MODEL_BY_TYPE.items():
             out[name] = s.scalar(select(func.count()).select_from(model).where(model.deleted.is_(False), model.unit.in_(units))) or 0
+        shrink_memory(s)
     return out
 
 

@@ -89,6 +89,11 @@ def tr(text: str) -> str:
     return out
 
 
+def N_(text: str) -> str:  # noqa: N802 - the gettext convention
+    """Marks a string for translation where it is defined; :func:`tr` translates it where shown."""
+    return text
+
+
 def tr_known(text: str) -> str:
     """Like :func:`tr` for texts that may have no entry (messages from the core): no bookkeeping."""
     if _lang == "en":

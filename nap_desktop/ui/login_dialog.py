@@ -32,7 +32,7 @@ from nap_desktop.domain.units_seed import default_units_path, load_units_seed
 from nap_desktop.errors import AccountDisabled, LoginThrottled, UserFacingError, WrongPassword
 from nap_desktop.services.workspace import list_usernames, load_workspace_file, open_workspace
 from nap_desktop.ui.errors import show_exception, user_message
-from nap_desktop.ui.i18n import LANGUAGE_NAMES, language, pick, tr
+from nap_desktop.ui.i18n import N_, LANGUAGE_NAMES, language, pick, tr
 from nap_desktop.ui.widgets import ERROR_STYLE, heading, primary_button
 from nap_desktop.ui.workers import run_op
 
@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 clock: Callable[[], float] = time.monotonic  # NOTE: tests replace it to step through waits
 
-SITE_KINDS = {"post": "Border post", "circle": "Circle", "hq": "Headquarters"}
+SITE_KINDS = {"post": N_("Border post"), "circle": N_("Circle"), "hq": N_("Headquarters")}
 
 
 @cache
@@ -74,7 +74,7 @@ class LoginDialog(QDialog):
         self._busy = False
         self._quitting = False
         self.setWindowTitle(tr("NAP Desktop — sign in"))
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(520)
 
         wf = load_workspace_file(self.path)
         lay = QVBoxLayout(self)
@@ -98,12 +98,12 @@ class LoginDialog(QDialog):
         sub.setWordWrap(True)
         lay.addWidget(sub)
 
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        site = QLabel(f"{unit_display(wf.unit)} · {tr(SITE_KINDS.get(wf.site_kind, wf.site_kind))}")
+        site = QLabel(f"<b>{unit_display(wf.unit)}</b> · {tr(SITE_KINDS.get(wf.site_kind, wf.site_kind))}")
         site.setObjectName("workspaceLabel")
         site.setWordWrap(True)
-        form.addRow(tr("Workspace:"), site)
+        lay.addWidget(site)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self.user_combo = QComboBox()
         self.user_combo.setObjectName("userCombo")
         self.user_combo.setEditable(False)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from PySide6.QtCore import QDate, QPoint, Qt, Signal
+from PySide6.QtCore import QDate, QPoint, QRegularExpression, Qt, Signal
+from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCalendarWidget,
     QCheckBox,
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from nap_desktop.domain.codelists import CodeList
 from nap_desktop.security.passwords import password_problems, strength_score
-from nap_desktop.ui.i18n import pick, tr, tr_known
+from nap_desktop.ui.i18n import N_, pick, tr, tr_known
 
 LONG_LIST = 15  # code lists longer than this get a searchable picker
 
@@ -94,7 +95,7 @@ class ErrorLabel(QLabel):
 
 
 class DateField(QWidget):
-    """A date typed as YYYY-MM-DD (digits only) or picked from a calendar; may be empty.
+    """A date typed as YYYY-MM-DD (dashes are added while typing) or picked from a calendar.
 
     ``value()`` is the ISO text, ``None`` when empty, or the raw text when incomplete (so the
     service's validation names the problem).
@@ -108,12 +109,15 @@ class DateField(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         self.edit = QLineEdit()
-        self.edit.setInputMask("9999-99-99")
-        self.edit.setPlaceholderText("YYYY-MM-DD")
-        # NOTE: digits and dashes read left to right in Urdu too; a mirrored mask confuses typing.
+        self.edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"[0-9]{0,4}-?[0-9]{0,2}-?[0-9]{0,2}"), self.edit))
+        self.edit.setPlaceholderText(tr("YYYY-MM-DD"))
+        # NOTE: digits and dashes read left to right in Urdu too.
         self.edit.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
-        self.edit.setMaximumWidth(120)
+        self.edit.setFixedWidth(self.edit.fontMetrics().horizontalAdvance("0000-00-00") + 24)
+        self._prev = ""
+        self.edit.textEdited.connect(self._on_edited)
         self.edit.textChanged.connect(lambda _t: self.changed.emit())
+        self.edit.editingFinished.connect(self._normalise)
         self.pick_button = QToolButton()
         self.pick_button.setText("▾")
         self.pick_button.setToolTip(tr("Pick a date"))
@@ -135,6 +139,18 @@ class DateField(QWidget):
         lay.addStretch(1)
         self.setFocusProxy(self.edit)
         self._calendar: QCalendarWidget | None = None
+
+    def _on_edited(self, text: str) -> None:
+        grew = len(text) > len(self._prev)
+        self._prev = text
+        if grew and (len(text) == 4 or len(text) == 7) and text.replace("-", "").isdigit():
+            self.edit.setText(text + "-")
+            self._prev = self.edit.text()
+
+    def _normalise(self) -> None:
+        digits = self.edit.text().replace("-", "")
+        if len(digits) == 8 and digits.isdigit():
+            self.edit.setText(f"{digits[:4]}-{digits[4:6]}-{digits[6:]}")
 
     def _raw(self) -> str:
         return self.edit.text().strip()
@@ -159,6 +175,7 @@ class DateField(QWidget):
         if isinstance(value, date):
             value = value.isoformat()
         self.edit.setText(value or "")
+        self._prev = self.edit.text()
 
     def set_read_only(self, ro: bool) -> None:
         self.edit.setReadOnly(ro)
@@ -184,7 +201,15 @@ class CodeComboBox(QComboBox):
 
     changed = Signal()
 
-    def __init__(self, cl: CodeList | None, *, blank: str = "", entries: Sequence[tuple[str, str]] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        cl: CodeList | None,
+        *,
+        blank: str = "",
+        entries: Sequence[tuple[str, str]] | None = None,
+        min_chars: int | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.cl = cl
         pairs = list(entries) if entries is not None else code_entries(cl) if cl is not None else []
@@ -193,7 +218,10 @@ class CodeComboBox(QComboBox):
             self.addItem(label, code)
         self.setMaxVisibleItems(20)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.setMinimumContentsLength(min(28, max((len(lbl) for _c, lbl in pairs), default=8)))
+        longest = max((len(lbl) for _c, lbl in [("", blank), *pairs]), default=8)
+        self.setMinimumContentsLength(min_chars if min_chars is not None else min(28, longest))
+        # NOTE: the popup shows whole labels even when the closed box is narrow.
+        self.view().setMinimumWidth(min(560, self.fontMetrics().horizontalAdvance("x" * min(longest, 70)) + 40))
         self.searchable = len(pairs) > LONG_LIST
         if self.searchable:
             self.setEditable(True)
@@ -220,6 +248,17 @@ class CodeComboBox(QComboBox):
         data = self.currentData()
         return str(data) if data is not None else None
 
+    def set_entries(self, entries: Sequence[tuple[str, str]], *, blank: str = "") -> None:
+        """Replaces the offered codes (keeps the blank first entry)."""
+        self.blockSignals(True)
+        self.clear()
+        self.addItem(blank, None)
+        for code, label in entries:
+            self.addItem(label, code)
+        self.blockSignals(False)
+        self.setCurrentIndex(0)
+        self.changed.emit()
+
     def set_value(self, code: str | None) -> None:
         if code is None:
             self.setCurrentIndex(0)
@@ -236,7 +275,7 @@ class CheckList(QWidget):
 
     changed = Signal()
 
-    def __init__(self, cl: CodeList, *, columns: int = 3, parent: QWidget | None = None) -> None:
+    def __init__(self, cl: CodeList, *, columns: int | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.cl = cl
         self.boxes: dict[str, QCheckBox] = {}
@@ -245,6 +284,10 @@ class CheckList(QWidget):
         grid.setHorizontalSpacing(16)
         grid.setVerticalSpacing(2)
         entries = code_entries(cl)
+        if columns is None:
+            longest = max((len(lbl) for _c, lbl in entries), default=10)
+            columns = 3 if longest <= 34 else 2 if longest <= 52 else 1
+            columns = max(1, min(columns, len(entries)))
         rows = (len(entries) + columns - 1) // columns
         for i, (code, label) in enumerate(entries):
             box = QCheckBox(label)
@@ -291,7 +334,7 @@ class CheckList(QWidget):
 class PasswordStrengthMeter(QWidget):
     """A bar (0–4) and the problems of a new password, from the core's rules."""
 
-    LABELS = ("Too weak", "Weak", "Good", "Strong", "Very strong")
+    LABELS = (N_("Too weak"), N_("Weak"), N_("Good"), N_("Strong"), N_("Very strong"))
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -57,6 +57,12 @@ def wait_for_workers(timeout_ms: int = 30_000) -> bool:
     return QThreadPool.globalInstance().waitForDone(timeout_ms) and ok
 
 
+def cancel_all() -> None:
+    """Asks every running operation to stop (quitting)."""
+    for op in list(_live):
+        op.cancel()
+
+
 def busy() -> bool:
     """Whether any operation is still running."""
     return bool(_live)

@@ -1,0 +1,339 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The main window: navigation (start page + every record type), the lists, and the menus.
+
+Forms open as separate windows (several may be open, e.g. a screening and its person). The
+window does not lock itself: it asks the controller (:attr:`lock_requested`), which drops the key
+and hides every window behind the sign-in window.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from nap_desktop.domain.records import RECORD_TYPES
+from nap_desktop.security.permissions import ROLE_LABELS, Perm, Role
+from nap_desktop.ui import preferences
+from nap_desktop.ui.change_password_dialog import ChangePasswordDialog
+from nap_desktop.ui.i18n import pick, tr
+from nap_desktop.ui.record_form import RecordFormDialog, confirm_delete
+from nap_desktop.ui.record_list_view import RecordListView, capture_perm
+from nap_desktop.ui.session import SessionRef
+from nap_desktop.ui.settings_dialog import SettingsDialog
+from nap_desktop.ui.start_page import StartPage
+from nap_desktop.ui.workers import run_op
+
+logger = logging.getLogger(__name__)
+
+START = "__start__"
+
+
+class MainWindow(QMainWindow):
+    """Navigation, lists and menus of the signed-in user."""
+
+    lock_requested = Signal()
+    language_change_requested = Signal(str)
+    idle_minutes_changed = Signal(int)
+    quit_requested = Signal()
+
+    def __init__(self, ref: SessionRef, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.ref = ref
+        self.forms: list[RecordFormDialog] = []
+        self.lists: dict[str, RecordListView] = {}
+        self._quitting = False
+        ws = ref.ws
+        self.setWindowTitle(tr("NAP Desktop") + f" — {ref.unit_name(ws.wf.unit)}")
+        self.resize(1280, 760)
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setMinimumWidth(200)
+        self.nav.setMaximumWidth(280)
+        item = QListWidgetItem(tr("Start"))
+        item.setData(Qt.ItemDataRole.UserRole, START)
+        self.nav.addItem(item)
+        self.may_read = ref.can(Perm.RECORD_READ)
+        if self.may_read:
+            for name, rt in RECORD_TYPES.items():
+                it = QListWidgetItem(pick(rt.label_en, rt.label_ur))
+                it.setData(Qt.ItemDataRole.UserRole, name)
+                self.nav.addItem(it)
+        self.stack = QStackedWidget()
+        self.start_page = StartPage(ref)
+        self.start_page.type_requested.connect(self.show_type)
+        self.stack.addWidget(self.start_page)
+        splitter = QSplitter()
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+        self._build_menus()
+        self.nav.currentItemChanged.connect(self._on_nav_changed)
+        self.nav.setCurrentRow(0)
+        user = ws.user
+        self.user_label = QLabel(f"{user.username} · {pick(*ROLE_LABELS[Role(user.role)])} · {ref.unit_name(user.unit_code)}")
+        self.user_label.setObjectName("userStatus")
+        self.statusBar().addPermanentWidget(self.user_label)
+        self.statusBar().showMessage(tr("Ctrl+L locks the workspace when you step away."), 8000)
+        ref.records_changed.connect(self._on_records_changed)
+        geom = preferences.geometry("main")
+        if geom is not None:
+            self.restoreGeometry(geom)
+        self.start_page.refresh()
+
+    # -- menus ---------------------------------------------------------------------------------------
+
+    def _action(self, text: str, slot: Any, shortcut: QKeySequence | str | None = None, name: str = "") -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        a.triggered.connect(lambda _c=False: slot())
+        if name:
+            a.setObjectName(name)
+        self.addAction(a)
+        return a
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        m = mb.addMenu(tr("&Workspace"))
+        self.change_password_action = self._action(tr("Change password…"), self.change_password, name="changePasswordAction")
+        self.settings_action = self._action(tr("Settings…"), self.open_settings, name="settingsAction")
+        self.lock_action = self._action(tr("Lock"), self.lock_requested.emit, "Ctrl+L", "lockAction")
+        self.quit_action = self._action(tr("Quit"), self.request_quit, QKeySequence.StandardKey.Quit, "quitAction")
+        for a in (self.change_password_action, self.settings_action):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.lock_action)
+        m.addAction(self.quit_action)
+        self.change_password_action.setEnabled(self.ref.can(Perm.PASSWORD_CHANGE_OWN))
+
+        r = mb.addMenu(tr("&Records"))
+        self.new_action = self._action(tr("New record"), self.new_record, QKeySequence.StandardKey.New, "newAction")
+        self.find_action = self._action(tr("Find"), self.find, QKeySequence.StandardKey.Find, "findAction")
+        self.refresh_action = self._action(tr("Refresh"), self.refresh, QKeySequence.StandardKey.Refresh, "refreshAction")
+        for a in (self.new_action, self.find_action, self.refresh_action):
+            r.addAction(a)
+        r.menuAction().setVisible(self.may_read)
+
+        t = mb.addMenu(tr("&Tools"))
+        self.demo_action = self._action(tr("Add demo records…"), self.add_demo_records, name="demoAction")
+        t.addAction(self.demo_action)
+        self.demo_action.setVisible(self.ref.can(Perm.RECORD_CAPTURE) and _demo_generator() is not None)
+        t.menuAction().setVisible(self.demo_action.isVisible())
+
+        h = mb.addMenu(tr("&Help"))
+        about = self._action(tr("About NAP Desktop"), self.about, name="aboutAction")
+        h.addAction(about)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        t = self.current_type()
+        self.new_action.setEnabled(t is not None and self.ref.can(capture_perm(t)))
+        self.find_action.setEnabled(t is not None)
+
+    # -- navigation ----------------------------------------------------------------------------------
+
+    def current_type(self) -> str | None:
+        item = self.nav.currentItem()
+        key = item.data(Qt.ItemDataRole.UserRole) if item else None
+        return None if key in (None, START) else str(key)
+
+    def _on_nav_changed(self, current: QListWidgetItem | None, _prev: QListWidgetItem | None) -> None:
+        key = current.data(Qt.ItemDataRole.UserRole) if current else START
+        if key == START:
+            self.stack.setCurrentWidget(self.start_page)
+            if self.start_page.loaded:
+                self.start_page.refresh()
+        else:
+            self.stack.setCurrentWidget(self.list_view(str(key)))
+        self._update_actions()
+
+    def list_view(self, type_name: str) -> RecordListView:
+        """The list page of a type (built on first use)."""
+        view = self.lists.get(type_name)
+        if view is None:
+            view = RecordListView(self.ref, type_name)
+            view.open_requested.connect(lambda t, i: self.open_record(t, i))
+            view.new_requested.connect(lambda t: self.open_record(t, None))
+            view.delete_requested.connect(self._on_delete_requested)
+            self.stack.addWidget(view)
+            self.lists[type_name] = view
+        return view
+
+    def show_type(self, type_name: str) -> RecordListView:
+        """Shows the list of a type (the start page's counts link here)."""
+        for i in range(self.nav.count()):
+            if self.nav.item(i).data(Qt.ItemDataRole.UserRole) == type_name:
+                self.nav.setCurrentRow(i)
+                break
+        return self.list_view(type_name)
+
+    def show_start(self) -> None:
+        self.nav.setCurrentRow(0)
+
+    # -- records ---------------------------------------------------------------------------------------
+
+    def open_record(self, type_name: str, record_id: str | None, prefill: dict[str, Any] | None = None) -> RecordFormDialog:
+        """Opens a record's form (raising it if already open), or a new form."""
+        self.forms = [f for f in self.forms if _alive(f)]
+        if record_id is not None:
+            for f in self.forms:
+                if f.record_id == record_id and f.isVisible():
+                    f.raise_()
+                    f.activateWindow()
+                    return f
+        form = RecordFormDialog(self.ref, type_name, record_id, prefill=prefill, opener=self.open_record, parent=self)
+        form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        form.destroyed.connect(lambda _o=None, f=form: self._forget_form(f))
+        self.forms.append(form)
+        form.show()
+        return form
+
+    def _forget_form(self, form: RecordFormDialog) -> None:
+        self.forms = [f for f in self.forms if f is not form]
+
+    def new_record(self) -> None:
+        t = self.current_type()
+        if t is not None and self.ref.can(capture_perm(t)):
+            self.open_record(t, None)
+
+    def find(self) -> None:
+        t = self.current_type()
+        if t is not None:
+            self.list_view(t).focus_search()
+
+    def refresh(self) -> None:
+        t = self.current_type()
+        if t is None:
+            self.start_page.refresh()
+        else:
+            self.list_view(t).refresh()
+
+    def _on_records_changed(self, type_name: str) -> None:
+        view = self.lists.get(type_name)
+        if view is not None:
+            view.refresh()
+        self.start_page.refresh()
+
+    def _on_delete_requested(self, type_name: str, record_id: str, _row: int) -> None:
+        view = self.lists[type_name]
+        row = view.current_row()
+        from nap_desktop.ui.labels import row_label
+
+        what = row_label(row, self.ref.codelists, masked=not self.ref.can(Perm.PERSONAL_VIEW, unit=row.unit)) if row else ""
+        if not confirm_delete(self, what):
+            return
+        from nap_desktop.services.records import delete_record
+
+        ws = self.ref.ws
+        run_op(self, lambda _op: delete_record(ws, record_id)).on_success(lambda _d: self.ref.records_changed.emit(type_name)).start()
+
+    # -- workspace actions -------------------------------------------------------------------------------
+
+    def change_password(self) -> None:
+        ChangePasswordDialog(self.ref.ws, parent=self).exec()
+
+    def open_settings(self) -> None:
+        dlg = SettingsDialog(self.ref, parent=self)
+        from nap_desktop.ui.i18n import language
+
+        before = language()
+        if dlg.exec() == SettingsDialog.DialogCode.Accepted:
+            if dlg.may_manage:
+                self.idle_minutes_changed.emit(dlg.idle_minutes)
+            if dlg.language != before:
+                self.language_change_requested.emit(dlg.language)
+
+    def add_demo_records(self) -> None:
+        gen = _demo_generator()
+        if gen is None:
+            return
+        n, ok = QInputDialog.getInt(self, tr("Add demo records"), tr("How many demo records? (Demo workspaces only: never in a real one.)"), 1000, 100, 200_000, 1000)
+        if not ok:
+            return
+        ws = self.ref.ws
+        run_op(self, lambda op: gen(ws, n, cancel=op.cancel_event)).on_success(lambda _r: self._after_bulk()).on_finished(
+            self._after_bulk
+        ).with_progress(tr("Adding demo records…")).start()
+
+    def _after_bulk(self) -> None:
+        for t in list(self.lists):
+            self.lists[t].refresh()
+        self.start_page.refresh()
+
+    def about(self) -> None:
+        from nap_desktop import __version__
+
+        QMessageBox.about(
+            self,
+            tr("About NAP Desktop"),
+            tr("NAP Desktop {version}\nData system of FIA's National Action Plan against Human Trafficking and Migrant Smuggling.").format(version=__version__),
+        )
+
+    # -- lock support ------------------------------------------------------------------------------------
+
+    def windows(self) -> list[QWidget]:
+        """This window and its open forms."""
+        return [self, *(f for f in self.forms if _alive(f))]
+
+    def discard_all(self) -> None:
+        """Closes every form without asking (another user signs in after a lock)."""
+        for f in list(self.forms):
+            if _alive(f):
+                f._discard = True  # noqa: SLF001 - the controller decides: nothing may survive a user switch
+                f.close()
+        self.forms = []
+
+    def close_forms(self) -> bool:
+        """Closes the open forms through their unsaved-changes guard; False if one stays open."""
+        for f in list(self.forms):
+            if _alive(f) and f.isVisible():
+                f.close()
+                if _alive(f) and f.isVisible():
+                    return False
+        return True
+
+    def request_quit(self) -> None:
+        """Quit from the menu or the window's close button: forms are asked first."""
+        if self.close_forms():
+            self.quit_requested.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        preferences.set_geometry("main", self.saveGeometry())
+        if self._quitting:
+            event.accept()
+            return
+        event.ignore()
+        self.request_quit()
+
+
+def _alive(w: QWidget) -> bool:
+    import shiboken6
+
+    return shiboken6.isValid(w)
+
+
+def _demo_generator() -> Any:
+    """``services.demo_data.generate_demo_records`` when that module is installed, else ``None``."""
+    try:
+        from nap_desktop.services.demo_data import generate_demo_records
+    except ImportError:
+        return None
+    return generate_demo_records
