@@ -250,6 +250,17 @@ def cmd_unit_add(ctx: Ctx) -> int:
     return EXIT_OK
 
 
+def cmd_unit_edit(ctx: Ctx) -> int:
+    from nap_desktop.services.units import update_unit
+
+    a = ctx.args
+    active = None if a.active is None else a.active == "yes"
+    with ctx.open() as ws:
+        unit = update_unit(ws, a.code, name_en=a.name_en, name_ur=a.name_ur, district=a.district, active=active)
+    print(f"Unit {unit.code} saved ({'active' if unit.active else 'inactive'}).")
+    return EXIT_OK
+
+
 def cmd_audit_verify(ctx: Ctx) -> int:
     from nap_desktop.services.audit_log import verify_audit
 
@@ -577,6 +588,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--province")
     sp.add_argument("--post-type")
     sp.add_argument("--district")
+
+    sp = add("edit", cmd_unit_edit, "rename a unit or mark it inactive", un)
+    sp.add_argument("code")
+    sp.add_argument("--name-en")
+    sp.add_argument("--name-ur")
+    sp.add_argument("--district")
+    sp.add_argument("--active", choices=["yes", "no"])
 
     au = sub.add_parser("audit", help="audit chain").add_subparsers(dest="sub", required=True, metavar="SUB")
     add("verify", cmd_audit_verify, "check the audit chain", au)

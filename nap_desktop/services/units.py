@@ -102,3 +102,36 @@ def add_unit(
         dto = UnitDTO.of(unit)
     ws.reload_units()
     return dto
+
+
+def update_unit(
+    ws: Workspace,
+    code: str,
+    *,
+    name_en: str | None = None,
+    name_ur: str | None = None,
+    district: str | None = None,
+    active: bool | None = None,
+) -> UnitDTO:
+    """Renames a unit or marks it inactive (admins, within their scope). Codes never change."""
+    if not ws.unit_exists(code):
+        raise ValidationError(f"There is no unit {code}.", {"code": "unknown"})
+    ws.require(Perm.UNIT_MANAGE, unit=code, object_type="unit", object_id=code)
+    with ws.sf.begin() as s:
+        unit = s.get(Unit, code)
+        if unit is None:
+            raise ValidationError(f"There is no unit {code}.", {"code": "unknown"})
+        changed = []
+        for attr, value in (("name_en", name_en), ("name_ur", name_ur), ("district", district)):
+            if value is not None:
+                if attr != "district" and not value.strip():
+                    raise ValidationError(f"The unit's {attr} cannot be empty.", {attr: "required"})
+                setattr(unit, attr, value.strip())
+                changed.append(attr)
+        if active is not None:
+            if not active and code == ws.wf.unit:
+                raise ValidationError("The workspace's own unit cannot be made inactive.", {"active": "own_unit"})
+            unit.active = active
+            changed.append("active")
+        ws.audit(s, "unit.updated", object_type="unit", object_id=code, unit=code, detail={"fields": len(changed), "active": unit.active})
+        return UnitDTO.of(unit)
