@@ -502,6 +502,42 @@ def cmd_record_list(ctx: Ctx) -> int:
     return EXIT_OK
 
 
+def cmd_import(ctx: Ctx) -> int:
+    from nap_desktop.services.bulk_import import ImportRejected, iter_import
+
+    a = ctx.args
+    with ctx.open() as ws:
+        gen = iter_import(ws, a.type, Path(a.file), skip_invalid=a.skip_invalid)
+        try:
+            while True:
+                p = next(gen)
+                if p.total and p.done and (p.done == p.total or p.done % 5000 == 0):
+                    print(f"  {p.label}: {p.done:,} / {p.total:,}", file=sys.stderr, flush=True)
+        except StopIteration as stop:
+            result = stop.value
+        except ImportRejected as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            if exc.report_path:
+                print(f"  {exc.bad_rows} of {exc.rows} rows have errors; every one is listed in {exc.report_path}", file=sys.stderr)
+            return EXIT_USER
+    print(f"Imported {result.imported} {a.type} records from {result.path.name}.")
+    if result.skipped:
+        print(f"Skipped {result.skipped} invalid rows; see {result.report_path}.")
+    for row, pid in result.duplicates[:20]:
+        print(f"warning: row {row} may be the same person as {pid}; review it.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_template(ctx: Ctx) -> int:
+    from nap_desktop.services.bulk_import import write_template
+
+    a = ctx.args
+    out = Path(a.output or f"{a.type}-template.{a.format}")
+    path = write_template(a.type, out, lang=a.lang)
+    print(f"Wrote the {a.type} import template to {path}.")
+    return EXIT_OK
+
+
 def cmd_codelist_list(ctx: Ctx) -> int:
     from nap_desktop.domain.codelists import default_codelists
 
@@ -650,6 +686,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--offset", type=int, default=0)
     sp.add_argument("--limit", type=int, default=100)
     sp.add_argument("--format", choices=["table", "json", "csv"], default="table")
+
+    sp = add("import", cmd_import, "import records from a CSV or XLSX file (all rows or none)")
+    sp.add_argument("type", choices=types)
+    sp.add_argument("file")
+    sp.add_argument("--skip-invalid", action="store_true", help="import the valid rows and report the others")
+    sp = add("template", cmd_template, "write the import template of a record type")
+    sp.add_argument("type", choices=types)
+    sp.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    sp.add_argument("--output", "-o", help="file to write (default: TYPE-template.FORMAT)")
+    sp.add_argument("--lang", choices=["en", "ur"], default="en")
 
     cls = sub.add_parser("codelist", help="code lists").add_subparsers(dest="sub", required=True, metavar="SUB")
     add("list", cmd_codelist_list, "list the code lists", cls)

@@ -19,6 +19,7 @@ Field kinds:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 STATUSES = ("draft", "complete")
 PARTY_ROLES = ("victim", "suspect", "witness")
@@ -68,7 +69,7 @@ class RecordType:
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
-    @property
+    @cached_property
     def personal_fields(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.personal)
 
@@ -416,7 +417,7 @@ DATA_ACCESS = RecordType(
     (
         _f("given_on", "date", "Date", "تاریخ", required_for_draft=True),
         _f("stakeholder", "text", "Stakeholder", "اسٹیک ہولڈر", required_for_draft=True),
-        _f("stakeholder_type", "code", "Stakeholder type", "اسٹیک ہولڈر کی قسم", codelist="provider_type", required=True),
+        _f("stakeholder_type", "code", "Stakeholder type", "اسٹیک ہولڈر کی قسم", codelist="provider_type", required_for_draft=True),
         _f("purpose", "text", "Purpose", "مقصد", max_length=2000),
     ),
     summary=("given_on", "stakeholder"),

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from nap_desktop.domain.codelists import CodeLists
+from nap_desktop.domain.codelists import CodeLists, _safe_repr
 from nap_desktop.domain.records import PARTY_ROLES, STATUSES, FieldSpec, RecordType
 from nap_desktop.errors import ValidationError
 
@@ -31,7 +31,7 @@ MSG: dict[str, tuple[str, str]] = {
     "not_date": ("Must be a date (YYYY-MM-DD).", "تاریخ ہونی چاہیے (YYYY-MM-DD)۔"),
     "future": ("Cannot be in the future.", "مستقبل کی تاریخ نہیں ہو سکتی۔"),
     "not_bool": ("Must be yes or no.", "ہاں یا نہیں ہونا چاہیے۔"),
-    "not_code": ("'{v}' is not in the list {l}.", "'{v}' فہرست {l} میں نہیں۔"),
+    "not_code": ("{v} is not in the list {l}.", "{v} فہرست {l} میں نہیں۔"),
     "not_list": ("Must be a list of codes.", "کوڈز کی فہرست ہونی چاہیے۔"),
     "not_answers": ("Must map each item to yes / no / unknown / not_asked.", "ہر آئٹم کا جواب ہاں / نہیں / نامعلوم / نہیں پوچھا ہونا چاہیے۔"),
     "not_matrix": ("Must give whole-number counts by {a} and {b}.", "{a} اور {b} کے لحاظ سے گنتی درکار ہے۔"),
@@ -89,7 +89,9 @@ class Problems:
     def raise_if_any(self, rt: RecordType) -> None:
         if self.en:
             first = next(iter(self.en))
-            summary = f"The {rt.label_en.lower()} cannot be saved: {first}: {self.en[first]}"
+            # NOTE: an unknown "field name" is user input and may be anything (a name, a CNIC): not echoed.
+            shown = first if first in rt.field_names or first == "status" else "a field that is not part of this record"
+            summary = f"The {rt.label_en.lower()} cannot be saved: {shown}: {self.en[first]}"
             if len(self.en) > 1:
                 summary += f" (and {len(self.en) - 1} more)"
             raise ValidationError(summary, dict(self.en), fields_ur=dict(self.ur))
@@ -208,7 +210,7 @@ def _normalise(spec: FieldSpec, value: Any, p: Problems, cl: CodeLists, ctx: Con
     if kind == "code":
         assert spec.codelist
         if not isinstance(value, str) or value.strip() not in cl[spec.codelist]:
-            return p.add(name, "not_code", v=str(value)[:40], l=spec.codelist)
+            return p.add(name, "not_code", v=_safe_repr(value), l=spec.codelist)
         return value.strip()
     if kind == "codes":
         assert spec.codelist
@@ -219,7 +221,7 @@ def _normalise(spec: FieldSpec, value: Any, p: Problems, cl: CodeLists, ctx: Con
         for item in items:
             code = str(item).strip()
             if code not in cl[spec.codelist]:
-                return p.add(name, "not_code", v=code[:40], l=spec.codelist)
+                return p.add(name, "not_code", v=_safe_repr(code), l=spec.codelist)
             if code not in codes:
                 codes.append(code)
         return sorted(codes)
@@ -236,7 +238,7 @@ def _normalise(spec: FieldSpec, value: Any, p: Problems, cl: CodeLists, ctx: Con
         for item, ans in value.items():
             item_s, ans_s = str(item).strip(), str(ans).strip()
             if item_s not in cl[spec.codelist]:
-                return p.add(name, "not_code", v=item_s[:40], l=spec.codelist)
+                return p.add(name, "not_code", v=_safe_repr(item_s), l=spec.codelist)
             if ans_s not in ANSWERS:
                 return p.add(name, "not_answers")
             answers[item_s] = ans_s
@@ -271,6 +273,9 @@ def _normalise(spec: FieldSpec, value: Any, p: Problems, cl: CodeLists, ctx: Con
 
 
 def parse_date(value: Any) -> date | None:
+    """A date from a date, a datetime (its date part) or ``YYYY-MM-DD``; ``None`` otherwise."""
+    if isinstance(value, datetime):
+        return value.date()
     if isinstance(value, date):
         return value
     if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
@@ -309,7 +314,7 @@ def _events(name: str, value: Any, p: Problems, cl: CodeLists, ctx: Context) -> 
             return p.add(name, "future")
         verdict = ev.get("verdict") or None
         if verdict is not None and verdict not in cl["verdict"]:
-            return p.add(name, "not_code", v=str(verdict)[:40], l="verdict")
+            return p.add(name, "not_code", v=_safe_repr(verdict), l="verdict")
         if ev["event"] == "verdict" and verdict is None:
             return p.add(name, "verdict_needed")
         item: dict[str, Any] = {"event": ev["event"], "on_date": d, "verdict": verdict}
@@ -499,7 +504,7 @@ def _gap(v: dict[str, Any], status: str, p: Problems, ctx: Context, cl: CodeList
 
 def _milestone(v: dict[str, Any], status: str, p: Problems, ctx: Context, cl: CodeLists) -> None:
     if v.get("achieved_on") and v.get("progress") not in (None, "achieved"):
-        p.add("progress", "not_code", v=str(v.get("progress")), l="milestone_progress (achieved when a date is given)")
+        p.add("progress", "not_code", v=_safe_repr(v.get("progress")), l="milestone_progress (achieved when a date is given)")
 
 
 RULES: dict[str, Callable[[dict[str, Any], str, Problems, Context, CodeLists], None]] = {

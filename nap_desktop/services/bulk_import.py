@@ -14,7 +14,9 @@ Import (:func:`iter_import`, :func:`import_file`) is *all rows or none*: every r
 by the same rules as a record typed into a form (:func:`nap_desktop.domain.validation.validate`),
 and unless ``skip_invalid`` is given, one bad row means nothing is imported. Every problem is
 written to a report next to the file, ``<file stem>.errors.csv`` (row, column, message in
-English and Urdu; never a value from the file), and the first one is named in the error. With
+English and Urdu), and the first one is named in the error. Messages repeat a value of the file
+only when it looks like a code (``'fmale' is not in the list sex``), never free text or a number
+that could be personal data. With
 ``skip_invalid`` the good rows are imported and the bad ones are only reported. The rows that are
 imported go into the store in ONE transaction (a crash or a cancel leaves nothing) and are
 audited as one entry ``records.imported`` with counts only.
@@ -38,15 +40,15 @@ import tempfile
 import uuid
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from nap_desktop.data.models import new_id, utcnow
-from nap_desktop.data.record_models import MODEL_BY_TYPE, PersonIdentity, RecordCode, RecordCount, SyncMixin
+from nap_desktop.data.record_models import MODEL_BY_TYPE, Person, PersonIdentity, RecordCode, RecordCount, SyncMixin
 from nap_desktop.domain.codelists import CodeList, CodeLists, default_codelists
 from nap_desktop.domain.records import RECORD_TYPES, FieldSpec, RecordType
 from nap_desktop.domain.validation import ANSWERS, validate
@@ -83,12 +85,13 @@ REPORT_COLUMNS = ("row", "column", "message_en", "message_ur")
 _CSV_FIELD_LIMIT = 1_000_000
 _CODE_LIKE = re.compile(r"^[a-z0-9][a-z0-9_\-+]*$")
 _COLUMN_LIKE = re.compile(r"^[a-z0-9][a-z0-9_.\-+]*$")
+_MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00(?::00(?:\.0+)?)?$")
 _UNIT_LIKE = re.compile(r"^[A-Z0-9][A-Z0-9\-]{0,23}$")
 _EXAMPLE_CODES = ("pk", "af", "ir", "sa", "ae", "om", "gb")  # preferred examples for long lists
 _BIG_LIST = 30  # lists longer than this are only named (with examples) on the Help sheet
 
 _MSG: dict[str, tuple[str, str]] = {
-    "count": ("Must be a whole number, 0 or more.", "صفر یا اس سے زیادہ مکمل عدد ہونا چاہیے۔"),
+    "count": ("Must be a whole number from 0 to 10,000,000.", "0 سے 10,000,000 تک مکمل عدد ہونا چاہیے۔"),
     "bad_id": (
         "Must be an id (UUID) like 123e4567-e89b-42d3-a456-426614174000.",
         "شناخت (UUID) ہونی چاہیے، مثلاً 123e4567-e89b-42d3-a456-426614174000۔",
@@ -136,6 +139,9 @@ class ImportResult:
         report_path: The error report written next to the file, or ``None`` when every row was good.
         ids: Ids of the records created, in file order.
         errors: Every problem found, by row.
+        duplicates: For persons: ``(row, id of the person it may duplicate)`` for each imported row
+            whose identity number, or normalised name and date of birth, matches a person already
+            in your units or an earlier row of the file (imported all the same; a warning to review).
     """
 
     type: str
@@ -146,6 +152,7 @@ class ImportResult:
     report_path: Path | None
     ids: tuple[str, ...] = ()
     errors: tuple[RowError, ...] = ()
+    duplicates: tuple[tuple[int, str], ...] = ()
 
 
 class ImportFileError(ValidationError):
@@ -360,7 +367,9 @@ def _cell(spec: FieldSpec, value: object, cl: CodeLists) -> object:
             return value.date()
         if isinstance(value, date):
             return value
-        return _as_text(value).strip()
+        text = _as_text(value).strip()
+        m = _MIDNIGHT.match(text)  # "2024-03-15 00:00:00", as databases export a date
+        return m.group(1) if m else text
     if kind == "int":
         if isinstance(value, float) and value.is_integer():
             return int(value)
@@ -474,7 +483,7 @@ class _CsvSource(_Source):
         _n, self.header = next(self._it)
 
     def _records(self) -> Generator[tuple[int, list[object]], None, None]:
-        done = 0
+        done = data = 0
         with self.path.open("rb") as f:
 
             def lines() -> Iterator[str]:
@@ -498,6 +507,11 @@ class _CsvSource(_Source):
                         "In Excel, save the file as 'CSV UTF-8 (Comma delimited)', or use the XLSX template.",
                         {"file": "encoding"},
                     ) from None
+                except OSError as exc:
+                    raise ImportFileError(
+                        f"Row {done + 1} of {self.path.name} cannot be read ({exc.strerror or type(exc).__name__}). Nothing was imported.",
+                        {"file": "unreadable"},
+                    ) from None
                 except csv.Error as exc:
                     raise ImportFileError(
                         f"Row {done + 1} of {self.path.name} cannot be read as CSV ({_csv_problem(exc)}). Nothing was imported.",
@@ -506,8 +520,10 @@ class _CsvSource(_Source):
                 finally:
                     csv.field_size_limit(old_limit)
                 done += 1
-                if done > MAX_ROWS + 1:
-                    raise _too_many(self.path.name)
+                if any(not _is_blank(c) for c in cells):
+                    data += 1
+                    if data > MAX_ROWS + 1:
+                        raise _too_many(self.path.name)
                 yield done, list(cells)
 
     def rows(self) -> Iterator[tuple[int, list[object]]]:
@@ -545,10 +561,8 @@ class _XlsxSource(_Source):
         try:
             names = self._wb.sheetnames
             sheet = self._wb["Data"] if "Data" in names else self._wb.worksheets[0]
-            dim = sheet.max_row
+            dim = sheet.max_row  # as stored: only an estimate for progress (blank formatted rows count)
             self.total = max(0, dim - 1) if isinstance(dim, int) else None
-            if self.total is not None and self.total > MAX_ROWS:
-                raise _too_many(path.name)
             sheet.reset_dimensions()  # the stored dimension may be wrong: read every row there is
             self._it = self._read(sheet)
             first = next(self._it, None)
@@ -560,7 +574,7 @@ class _XlsxSource(_Source):
             raise
 
     def _read(self, sheet: Any) -> Iterator[tuple[int, list[object]]]:
-        n = 0
+        n = data = 0
         rows = iter(sheet.iter_rows(values_only=True))
         while True:
             try:
@@ -576,8 +590,10 @@ class _XlsxSource(_Source):
                     {"file": "xlsx"},
                 ) from None
             n += 1
-            if n > MAX_ROWS + 1:
-                raise _too_many(self.path.name)
+            if any(not _is_blank(c) for c in row):
+                data += 1
+                if data > MAX_ROWS + 1:
+                    raise _too_many(self.path.name)
             yield n, list(row)
 
     def rows(self) -> Iterator[tuple[int, list[object]]]:
@@ -592,6 +608,16 @@ class _XlsxSource(_Source):
 
 def _open_source(path: Path) -> _Source:
     path = Path(path)
+    try:
+        return _open_source_unchecked(path)
+    except OSError as exc:
+        raise ImportFileError(
+            f"{path.name} cannot be read ({exc.strerror or type(exc).__name__}). Close it in other programs and check its permissions.",
+            {"file": "unreadable"},
+        ) from None
+
+
+def _open_source_unchecked(path: Path) -> _Source:
     if not path.is_file():
         raise ImportFileError(f"There is no file {path.name} at {path.parent}.", {"file": "missing"})
     size = path.stat().st_size
@@ -629,6 +655,7 @@ class _Pending:
     unit: str
     rid: str  # canonical UUID from the id column, or ""
     failed: bool  # a cell could not be read (its error is recorded); validated only for the report
+    bad_fields: frozenset[str] = frozenset()  # fields with a cell that could not be read
 
 
 @dataclass
@@ -647,6 +674,8 @@ class _State:
     bad_rows: set[int] = field(default_factory=set)
     ids: list[str] = field(default_factory=list)
     rows: int = 0
+    row_of: dict[str, int] = field(default_factory=dict)  # id of an imported person -> its row
+    duplicates: list[tuple[int, str]] = field(default_factory=list)
 
     def add(self, row: int, column: str, key_or_text: str | tuple[str, str], **fmt: object) -> None:
         if isinstance(key_or_text, tuple):
@@ -742,6 +771,7 @@ def iter_import(
                         "rows": st.rows,
                         "imported": len(st.ids),
                         "skipped": len(st.bad_rows),
+                        "possible_duplicates": len(st.duplicates),
                     },
                 )
         except _Denied as d:
@@ -757,6 +787,7 @@ def iter_import(
             report_path=report,
             ids=tuple(st.ids),
             errors=tuple(st.errors),
+            duplicates=tuple(st.duplicates),
         )
     finally:
         source.close()
@@ -813,6 +844,7 @@ def _read_row(
     values: dict[str, Any] = {}
     status, unit, rid = "complete", ws.user.unit_code, ""
     matrices: dict[str, dict[str, dict[str, int]]] = {}
+    bad_fields: set[str] = set()
     for i, raw in enumerate(cells):
         if _is_blank(raw):
             continue
@@ -833,6 +865,7 @@ def _read_row(
             n = _count(raw)
             if n is None:
                 st.add(row_no, col.name, "count")
+                bad_fields.add(col.spec.name)
                 continue
             d1, d2 = col.cell
             matrices.setdefault(col.spec.name, {}).setdefault(d1, {})[d2] = n
@@ -852,7 +885,7 @@ def _read_row(
         st.add(row_no, UNIT_COLUMN, "no_unit", u=unit if _UNIT_LIKE.match(unit) else "This value")
     elif not ws.can(perm, unit=unit):
         raise _Denied(unit)
-    return _Pending(row_no, values, status, unit, rid, len(st.errors) > errors_before)
+    return _Pending(row_no, values, status, unit, rid, len(st.errors) > errors_before, frozenset(bad_fields))
 
 
 def _validate_row(s: Session, rt: RecordType, p: _Pending, st: _State, cl: CodeLists, ctx: Any) -> _Good | None:
@@ -862,12 +895,14 @@ def _validate_row(s: Session, rt: RecordType, p: _Pending, st: _State, cl: CodeL
             clean = validate(rt, p.values, status=p.status, codelists=cl, context=ctx)
     except ValidationError as exc:
         for name, en in exc.fields.items():
+            if name in p.bad_fields:
+                continue  # its cell's own error says more than "Required."
             en_s, ur_s = _safe(en, exc.fields_ur.get(name, en))
             st.add(p.row, STATUS_COLUMN if name == "status" else name, (en_s, ur_s))
         return None
     if p.failed:
         return None
-    not_null = _not_null_columns(rt)
+    not_null = _not_null_columns_of(rt.name)
     empty = [name for name in not_null if clean.get(name) is None]
     if empty:  # the store refuses NULL here although the type allows a draft without it
         for name in empty:
@@ -883,8 +918,9 @@ def _validate_row(s: Session, rt: RecordType, p: _Pending, st: _State, cl: CodeL
 
 
 @functools.cache
-def _not_null_columns(rt: RecordType) -> tuple[str, ...]:
+def _not_null_columns_of(type_name: str) -> tuple[str, ...]:
     """Plain-column fields the store cannot hold empty (NOT NULL, no default)."""
+    rt = RECORD_TYPES[type_name]
     table = MODEL_BY_TYPE[rt.name].__table__  # type: ignore[attr-defined]
     out = []
     for f in rt.fields:
@@ -1038,6 +1074,43 @@ def _write_chunk(
     for related, batch in ((PersonIdentity, identities), (RecordCode, codes), (RecordCount, counts)):
         if batch:
             s.execute(related.__table__.insert(), batch)
+    if identities:
+        _find_duplicates(ws, s, chunk, identities, st)
+
+
+def _find_duplicates(ws: Workspace, s: Session, chunk: list[_Good], identities: list[dict[str, Any]], st: _State) -> None:
+    """Notes imported persons that may be people already known: the rule of
+    :func:`records.find_duplicate_persons` (same identity number, or same normalised name and date
+    of birth), run once per chunk instead of once per row."""
+    for g in chunk:
+        st.row_of[g.record_id] = g.row
+    id_keys = {i["id_key"] for i in identities if len(i["id_key"]) >= 5}
+    name_keys = {i["name_key"] for i in identities if i["name_key"]}
+    if not id_keys and not name_keys:
+        return
+    q = (
+        select(PersonIdentity.person_id, PersonIdentity.id_key, PersonIdentity.name_key, Person.date_of_birth, Person.unit)
+        .join(Person, Person.id == PersonIdentity.person_id)
+        .where(Person.deleted.is_(False), or_(PersonIdentity.id_key.in_(id_keys), PersonIdentity.name_key.in_(name_keys)))
+    )
+    by_id: dict[str, list[str]] = {}
+    by_name: dict[tuple[str, date], list[str]] = {}
+    for pid, id_key, name_key, dob, unit in s.execute(q):
+        if not ws.in_scope(unit):
+            continue
+        if id_key in id_keys:
+            by_id.setdefault(id_key, []).append(pid)
+        if dob is not None and name_key in name_keys:
+            by_name.setdefault((name_key, dob), []).append(pid)
+    for g, ident in zip(chunk, identities, strict=True):
+        dob = g.values.get("date_of_birth")
+        candidates = by_id.get(ident["id_key"], []) if len(ident["id_key"]) >= 5 else []
+        if dob is not None and ident["name_key"]:
+            candidates = candidates + by_name.get((ident["name_key"], dob), [])
+        for pid in dict.fromkeys(candidates):
+            if pid != g.record_id and st.row_of.get(pid, 0) < g.row:  # known before, or an earlier row
+                st.duplicates.append((g.row, pid))
+                break
 
 
 def _write_report(path: Path, errors: Sequence[RowError]) -> Path | None:

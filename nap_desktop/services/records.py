@@ -44,7 +44,7 @@ from nap_desktop.data.record_models import (
 )
 from nap_desktop.domain.codelists import CodeLists, default_codelists
 from nap_desktop.domain.records import RECORD_TYPES, RecordType
-from nap_desktop.domain.validation import Context, age_on, validate
+from nap_desktop.domain.validation import Context, age_on, parse_date, validate
 from nap_desktop.errors import NotFound, PermissionDenied, RecordLocked, ValidationError, VersionConflict
 from nap_desktop.security.permissions import Perm
 from nap_desktop.services.context import Workspace
@@ -789,7 +789,9 @@ def find_duplicate_persons(
     ws.require(Perm.PERSONAL_VIEW)
     ids = [k for k in (normalise_id(cnic), normalise_id(passport_no), normalise_id(other_id)) if len(k) >= 5]
     name_key = normalise_name(given_name, family_name)
-    dob = date.fromisoformat(date_of_birth) if isinstance(date_of_birth, str) and date_of_birth else date_of_birth
+    dob = parse_date(date_of_birth) if date_of_birth else None
+    if date_of_birth and dob is None:
+        raise ValidationError("The date of birth must be a date (YYYY-MM-DD).", {"date_of_birth": "not_date"})
     found: dict[str, DuplicateCandidate] = {}
     with ws.sf.begin() as s:
         if ids:

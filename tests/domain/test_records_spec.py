@@ -43,3 +43,13 @@ def test_personal_fields_are_the_identity_and_the_narrative() -> None:
     assert personal == {
         ("person", f) for f in ("given_name", "family_name", "father_or_husband_name", "cnic", "passport_no", "other_id", "phone", "address")
     } | {("screening", "narrative")}
+
+
+@pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
+def test_a_draft_may_leave_empty_every_column_it_does_not_require(rt: RecordType) -> None:
+    """A NOT NULL column without a default must be required even for a draft, or a draft save crashes."""
+    columns = MODEL_BY_TYPE[rt.name].__table__.columns
+    for f in rt.fields:
+        if f.storage == "column" and not f.required_for_draft:
+            col = columns[f.name]
+            assert col.nullable or col.default is not None, f"{rt.name}.{f.name}: a draft without it cannot be stored"
