@@ -213,6 +213,7 @@ def cmd_user_disable(ctx: Ctx) -> int:
     with ctx.open() as ws:
         disable_user(ws, ctx.args.name)
     print(f"{ctx.args.name} is disabled and can no longer unlock this workspace.")
+    print("If they may have kept a copy of the workspace, also run 'nap-desktop rekey' (an administrator).")
     return EXIT_OK
 
 
@@ -570,20 +571,33 @@ def cmd_version(ctx: Ctx) -> int:
 # --- parser ----------------------------------------------------------------------------------
 
 
+class _RefusePassword(argparse.Action):
+    """``--password X`` is refused without printing X: passwords never go on a command line."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: object, values: object, option: str | None = None) -> None:
+        parser.error("passwords are never given on the command line (they stay in shell history); "
+                     "you are asked for them, or use --password-stdin")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     common.add_argument("--workspace", help="workspace folder (default: NAP_WORKSPACE or the user data folder)")
     common.add_argument("--user", help="account name (default: NAP_USER, or the only account)")
     common.add_argument("--password-stdin", action="store_true", help="read passwords from stdin, one per line")
     common.add_argument("--json", action="store_true", help="print results as JSON")
+    common.add_argument("--password", nargs="?", action=_RefusePassword, help=argparse.SUPPRESS)
     common.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
 
-    p = argparse.ArgumentParser(prog="nap-desktop", description="NAP Desktop (FIA NAP against HT/MS), headless commands.")
+    p = argparse.ArgumentParser(
+        prog="nap-desktop", description="NAP Desktop (FIA NAP against HT/MS), headless commands.", allow_abbrev=False
+    )
     p.add_argument("--version", action="version", version=f"nap-desktop {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, fn: Callable[[Ctx], int], help_: str, parent: Any = sub) -> argparse.ArgumentParser:
-        sp: argparse.ArgumentParser = parent.add_parser(name, parents=[common], help=help_, description=fn.__doc__ or help_)
+        sp: argparse.ArgumentParser = parent.add_parser(
+            name, parents=[common], help=help_, description=fn.__doc__ or help_, allow_abbrev=False
+        )
         sp.set_defaults(func=fn)
         return sp
 

@@ -11,6 +11,7 @@ throttle slows guessing at the keyboard, while Argon2id is what slows guessing o
 from __future__ import annotations
 
 import json
+import math
 import logging
 import time
 from collections.abc import Callable
@@ -69,7 +70,7 @@ class AuthState:
         wait = float(entry.get("last", 0)) + delay_after(int(entry.get("failures", 0))) - clock()
         if wait > 0:
             raise LoginThrottled(
-                f"Too many failed attempts. Wait {int(wait) + 1} seconds before trying again.", retry_after=wait
+                f"Too many failed attempts. Wait {math.ceil(wait)} seconds before trying again.", retry_after=wait
             )
 
     def record_failure(self, username: str, action: str = "auth.login_failed") -> int:

@@ -58,6 +58,8 @@ def add_unit(
     district: str | None = None,
 ) -> UnitDTO:
     """Adds a unit under ``parent`` (admins, within their scope)."""
+    if not ws.unit_exists(parent):
+        raise ValidationError(f"The parent unit {parent} does not exist.", {"parent": "unknown"})
     ws.require(Perm.UNIT_MANAGE, unit=parent, object_type="unit", object_id=code)
     errors: dict[str, str] = {}
     try:

@@ -56,6 +56,8 @@ def add_user(
     must_change_password: bool = True,
 ) -> UserDTO:
     """Adds an account. The password is a first password the user is asked to change."""
+    if not ws.unit_exists(unit):
+        raise ValidationError(f"Unit {unit!r} does not exist.", {"unit": "unknown"})
     ws.require(Perm.USER_MANAGE, unit=unit, object_type="user")
     errors: dict[str, str] = {}
     if not USERNAME_RE.fullmatch(username):
@@ -123,6 +125,7 @@ def _get_in_scope(ws: Workspace, s: object, username: str) -> User:
 
 def reset_password(ws: Workspace, username: str, new_password: str) -> None:
     """Sets another user's password (they must change it at next sign-in); enables a disabled account."""
+    ws.require(Perm.USER_MANAGE, object_type="user", object_id=username)  # the role first, audited
     with ws.sf() as s:
         target = _get_in_scope(ws, s, username)
         unit, role = target.unit_code, Role(target.role)
@@ -148,7 +151,12 @@ def reset_password(ws: Workspace, username: str, new_password: str) -> None:
 
 
 def disable_user(ws: Workspace, username: str) -> None:
-    """Disables an account: it can no longer unlock; its key entry is removed."""
+    """Disables an account: it can no longer unlock; its key entry is removed.
+
+    NOTE: someone who kept an old copy of ``workspace.json`` and knows the password can still open
+    the old data key; after disabling a person who may have done so, rotate the key (``rekey``).
+    """
+    ws.require(Perm.USER_MANAGE, object_type="user", object_id=username)  # the role first, audited
     with ws.sf() as s:
         target = _get_in_scope(ws, s, username)
         unit, role = target.unit_code, Role(target.role)

@@ -335,17 +335,21 @@ def open_workspace(path: Path, username: str, password: str) -> Workspace:
         crypto.wipe(dek)
         lockfile.release()
         raise
-    with ws.sf.begin() as s:
-        for ev in state.take_pending(actor):
-            ws.audit(
-                s,
-                str(ev.get("action", "auth.login_failed"))[:48],
-                object_type="user",
-                object_id=str(ev.get("actor", "?"))[:32],
-                detail={"attempt_at": str(ev.get("at", ""))[:32], "in_a_row": int(ev.get("n", 0) or 0)},
-            )
-        s.execute(User.__table__.update().where(User.username == username).values(last_login_at=utcnow()))
-        ws.audit(s, "auth.unlocked", object_type="user", object_id=username)
+    try:
+        with ws.sf.begin() as s:
+            for ev in state.take_pending(actor):
+                ws.audit(
+                    s,
+                    str(ev.get("action", "auth.login_failed"))[:48],
+                    object_type="user",
+                    object_id=str(ev.get("actor", "?"))[:32],
+                    detail={"attempt_at": str(ev.get("at", ""))[:32], "in_a_row": int(ev.get("n", 0) or 0)},
+                )
+            s.execute(User.__table__.update().where(User.username == username).values(last_login_at=utcnow()))
+            ws.audit(s, "auth.unlocked", object_type="user", object_id=username)
+    except BaseException:
+        ws.lock()  # never leave a half-open workspace holding the key and the write lock
+        raise
     return ws
 
 
@@ -576,9 +580,13 @@ def recover(path: Path, identity: str, username: str, new_password: str) -> Work
         crypto.wipe(dek)
         lockfile.release()
         raise
-    with ws.sf.begin() as s:
-        ws.audit(s, "auth.recovered", object_type="user", object_id=username)
-    AuthState(path / config.AUTH_STATE_FILE).take_pending(username)
+    try:
+        with ws.sf.begin() as s:
+            ws.audit(s, "auth.recovered", object_type="user", object_id=username)
+        AuthState(path / config.AUTH_STATE_FILE).take_pending(username)
+    except BaseException:
+        ws.lock()
+        raise
     return ws
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -63,6 +63,7 @@ class RecordListView(QWidget):
             top.addWidget(heading(pick(self.rt.label_en, self.rt.label_ur)))
         top.addStretch(1)
         may_capture = ref.can(capture_perm(type_name))
+        self.may_capture = may_capture
         self.new_button = QPushButton(tr("New") + " (Ctrl+N)")
         self.new_button.setObjectName("newButton")
         self.new_button.setAutoDefault(False)
@@ -127,11 +128,19 @@ class RecordListView(QWidget):
         self._error = ""
         self._sized = False
 
-        for key, slot in (("Return", self.open_current), ("Enter", self.open_current), ("Delete", self.delete_current)):
-            sc = QShortcut(QKeySequence(key), self.table)
-            sc.setContext(Qt.ShortcutContext.WidgetShortcut)
-            sc.activated.connect(slot)
+        self.table.installEventFilter(self)
         self.model.reload()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt virtual
+        """Enter opens the current record, Delete deletes it (keyboard-first lists)."""
+        if obj is self.table and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+                self.open_current()
+                return True
+            if event.key() == Qt.Key.Key_Delete and not event.modifiers():
+                self.delete_current()
+                return True
+        return super().eventFilter(obj, event)
 
     # -- behaviour -------------------------------------------------------------------------------
 
@@ -172,7 +181,7 @@ class RecordListView(QWidget):
             filtered = m.filter != RecordFilter()
             if filtered:
                 self.empty_label.setText(tr("No records match the filter."))
-            elif self.new_button.isVisible():
+            elif self.may_capture and not self.picker:
                 self.empty_label.setText(tr("No records yet. Press Ctrl+N to add the first one."))
             else:
                 self.empty_label.setText(tr("No records yet."))
@@ -213,7 +222,7 @@ class RecordListView(QWidget):
 
     def delete_current(self) -> None:
         row = self.current_row()
-        if row is not None and self.delete_button.isVisible():
+        if row is not None and self.may_capture and not self.picker:
             self.delete_requested.emit(row.type, row.id, self.table.currentIndex().row())
 
     def refresh(self) -> None:

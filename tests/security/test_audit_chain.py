@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 
-from nap_desktop.data.db import make_engine
+from nap_desktop.data.db import KeyHolder, make_engine
 from nap_desktop.data.models import AuditEntry
 from nap_desktop.security import audit, keyfile
 from nap_desktop.services import audit_log, units, users
@@ -37,7 +37,7 @@ def _cli(path: Path, *args: str, stdin: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def _raw(path: Path) -> tuple[object, object]:
+def _raw(path: Path) -> tuple[Engine, KeyHolder]:
     wf = keyfile.load(path / "workspace.json")
     dek = keyfile.unwrap_dek(wf, ADMIN, ADMIN_PW)
     return make_engine(path / "store.db", dek)
@@ -47,12 +47,12 @@ def _tamper(path: Path, sql: Callable[[Connection, int], None]) -> None:
     """Edits the store the way someone with SQL tools and the key would, without the services."""
     engine, holder = _raw(path)
     try:
-        with engine.begin() as conn:  # type: ignore[attr-defined]
+        with engine.begin() as conn:
             last = conn.execute(text("SELECT max(seq) FROM audit_log")).scalar()
             sql(conn, last)
     finally:
-        engine.dispose()  # type: ignore[attr-defined]
-        holder.drop()  # type: ignore[attr-defined]
+        engine.dispose()
+        holder.drop()
 
 
 @pytest.fixture(scope="module")
@@ -107,14 +107,14 @@ def test_hash_follows_the_documented_formula(logged: tuple[Path, int]) -> None:
     wf = keyfile.load(path / "workspace.json")
     engine, holder = _raw(path)
     try:
-        with engine.connect() as conn:  # type: ignore[attr-defined]
+        with engine.connect() as conn:
             rows = conn.execute(
                 text("SELECT seq, at, actor, action, object_type, object_id, unit, detail, prev_hash, hash FROM audit_log ORDER BY seq")
             ).all()
             head = conn.execute(text("SELECT value FROM meta WHERE key = 'audit_head'")).scalar()
     finally:
-        engine.dispose()  # type: ignore[attr-defined]
-        holder.drop()  # type: ignore[attr-defined]
+        engine.dispose()
+        holder.drop()
     prev = hashlib.sha256(f"nap-audit-genesis|{wf.workspace_id}".encode()).hexdigest()
     assert [r.seq for r in rows] == list(range(1, n + 1))
     assert rows[0].action == "workspace.created"
@@ -166,7 +166,8 @@ def _append_forged(conn: Connection, last: int) -> None:
     conn.execute(
         text(
             "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, unit, detail, prev_hash, hash) "
-            "VALUES (:s, '2026-01-01T00:00:00.000+00:00', 'admin', 'audit.verified', '', '', 'C-PSH', '{}', :prev, :hash)"
+            "VALUES (:s, '2026-01-01T00:00:00.000+00:00', 'admin', 'user.password_reset', 'user', 'off.torkham', 'C-PSH', "
+            "'{}', :prev, :hash)"
         ),
         {"s": last + 1, "prev": prev, "hash": hashlib.sha256(b"forged").hexdigest()},
     )

@@ -12,6 +12,10 @@ The expectation below is written from the roles in DESIGN §3 and the issue, NOT
   does not read the audit log (separation of duties: the auditor reads it).
 - auditor: reads and verifies the audit log, and lists the accounts its entries name.
 - everyone: sees the workspace summary and the (non-secret) unit hierarchy, changes own password.
+
+The workspace is an HQ-site one so that every role can exist in it (an HQ analyst belongs to HQ,
+which a circle administrator cannot reach); a second administrator of circle C-PSH is there for
+the scope tests.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import pytest
 from sqlalchemy import func, select
 
 from nap_desktop.data.models import AuditEntry
-from nap_desktop.errors import AccountDisabled, PermissionDenied
+from nap_desktop.errors import AccountDisabled, PermissionDenied, WrongPassword
 from nap_desktop.security.crypto import generate_age_keypair
 from nap_desktop.services import audit_log, units, users
 from nap_desktop.services import workspace as wsvc
@@ -36,15 +40,17 @@ TARGET = "off.two"  # an officer every role can see, the object of reset/disable
 TARGET_PW = "Second-Officer-26!"
 NEW_PW = "Fresh-Secret-77#"
 
+CIRCLE_ADMIN = "adm.psh"
 # role -> (user name, unit, password)
 ACCOUNTS: dict[str, tuple[str, str, str]] = {
     "officer": ("off.torkham", "P-TORKHAM", PASSWORDS["officer"]),
     "circle_head": ("ch.peshawar", "C-PSH", PASSWORDS["head"]),
     "hq_analyst": ("an.hq", "HQ", PASSWORDS["analyst"]),
-    "admin": (ADMIN, "C-PSH", ADMIN_PW),
+    "admin": (ADMIN, "HQ", ADMIN_PW),
     "auditor": ("aud.psh", "C-PSH", PASSWORDS["auditor"]),
 }
 
+RECIPIENT = generate_age_keypair().recipient
 ROLES = ("officer", "circle_head", "hq_analyst", "admin", "auditor")
 Y, N = True, False
 # fmt: off
@@ -81,19 +87,21 @@ PERM_OF = {
     "set_recovery": "recovery.set",
     "change_password": "password.change_own",
 }
-RECIPIENT = generate_age_keypair().recipient
 
 
 @pytest.fixture(scope="module")
 def _template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A circle workspace (C-PSH) with one account per role and a target officer."""
+    """An HQ workspace with one account per role, a circle administrator and a target officer."""
     path = tmp_path_factory.mktemp("matrix") / "ws"
-    wsvc.init_workspace(path, site_kind="circle", unit="C-PSH", admin=ADMIN, admin_password=ADMIN_PW, kdf=FAST_KDF)
+    wsvc.init_workspace(
+        path, site_kind="hq", unit="HQ", admin=ADMIN, admin_password=ADMIN_PW, kdf=FAST_KDF, recovery_recipient=RECIPIENT
+    )
     with wsvc.unlocked(path, ADMIN, ADMIN_PW) as ws:
         for role, (name, unit, pw) in ACCOUNTS.items():
             if name != ADMIN:
                 users.add_user(ws, username=name, full_name=f"Test {role}", role=role, unit=unit, password=pw)
         users.add_user(ws, username=TARGET, full_name="Target Officer", role="officer", unit="P-TORKHAM", password=TARGET_PW)
+        users.add_user(ws, username=CIRCLE_ADMIN, full_name="Circle Admin", role="admin", unit="C-PSH", password=PASSWORDS["admin2"])
     return path
 
 
@@ -125,7 +133,7 @@ def _do(op: str, ws: Workspace) -> Callable[[Path], None]:
     me = ws.user.username
     if op == "workspace_info":
         info = wsvc.workspace_info(ws)
-        assert (info.user, info.role, info.unit) == (me, ws.user.role, "C-PSH")
+        assert (info.user, info.role, info.unit, info.site_kind) == (me, ws.user.role, "HQ", "hq")
     elif op == "list_users":
         assert TARGET in {u.username for u in users.list_users(ws)}
     elif op == "add_user":
@@ -159,8 +167,9 @@ def _do(op: str, ws: Workspace) -> Callable[[Path], None]:
         wsvc.rekey(ws)
         return lambda p: wsvc.open_workspace(p, TARGET, TARGET_PW).lock()
     elif op == "set_recovery":
-        wsvc.set_recovery(ws, RECIPIENT)
-        assert ws.wf.recovery is not None and ws.wf.recovery.recipient == RECIPIENT
+        other = generate_age_keypair().recipient
+        wsvc.set_recovery(ws, other)
+        assert ws.wf.recovery is not None and ws.wf.recovery.recipient == other
     elif op == "change_password":
         _, _, pw = ACCOUNTS[ws.user.role]
         wsvc.change_password(ws, pw, NEW_PW)
@@ -237,33 +246,34 @@ def test_circle_head_cannot_add_a_user_in_another_circle(circle: Path) -> None:
     assert ws_json != (circle / "workspace.json").read_bytes()
 
 
-@pytest.mark.parametrize("role", ["admin", "auditor", "hq_analyst"])
-def test_circle_head_cannot_create_other_roles(circle: Path, role: str) -> None:
-    unit = "HQ" if role == "hq_analyst" else "C-PSH"
+@pytest.mark.parametrize(
+    ("role", "unit", "reason"),
+    [("admin", "C-PSH", "role"), ("auditor", "C-PSH", "role"), ("admin", "P-TORKHAM", "role"), ("hq_analyst", "HQ", "scope")],
+)
+def test_circle_head_cannot_create_other_roles(circle: Path, role: str, unit: str, reason: str) -> None:
     with _open(circle, "circle_head") as ws:
         _denied(
             ws,
             lambda: users.add_user(ws, username="new.boss", full_name="New Boss", role=role, unit=unit, password=TARGET_PW),
             "user.manage",
-            "role",
+            reason,
         )
     assert b"new.boss" not in (circle / "workspace.json").read_bytes()
 
 
-@pytest.mark.parametrize("target", [ADMIN, "aud.psh"])
-def test_circle_head_cannot_take_over_or_silence_admin_and_auditor(circle: Path, target: str) -> None:
-    """Resetting the admin's password would be a takeover; disabling the auditor would hide tracks."""
+@pytest.mark.parametrize(("target", "password"), [(CIRCLE_ADMIN, PASSWORDS["admin2"]), ("aud.psh", PASSWORDS["auditor"])])
+def test_circle_head_cannot_take_over_or_silence_admin_and_auditor(circle: Path, target: str, password: str) -> None:
+    """Resetting the circle admin's password would be a takeover; disabling the auditor would hide tracks."""
     with _open(circle, "circle_head") as ws:
         _denied(ws, lambda: users.reset_password(ws, target, NEW_PW), "user.manage", "role")
         _denied(ws, lambda: users.disable_user(ws, target), "user.manage", "role")
-    with pytest.raises(Exception):  # noqa: B017 - the old password still applies, the new one does not
+    with pytest.raises(WrongPassword):  # the new password was not set ...
         wsvc.open_workspace(circle, target, NEW_PW)
-    name, _, pw = ACCOUNTS["admin" if target == ADMIN else "auditor"]
-    wsvc.open_workspace(circle, name, pw).lock()
+    wsvc.open_workspace(circle, target, password).lock()  # ... and the account still works
 
 
 def test_admin_of_a_circle_cannot_add_units_in_another_circle(circle: Path) -> None:
-    with _open(circle, "admin") as ws:
+    with wsvc.unlocked(circle, CIRCLE_ADMIN, PASSWORDS["admin2"]) as ws:
         _denied(
             ws,
             lambda: units.add_unit(ws, code="P-LHR-NEW", kind="post", parent="C-LHR", name_en="X", name_ur="ایکس", province="punjab", post_type="airport"),
@@ -271,11 +281,23 @@ def test_admin_of_a_circle_cannot_add_units_in_another_circle(circle: Path) -> N
             "scope",
         )
         assert "P-LHR-NEW" not in {u.code for u in units.list_units(ws)}
+        # ... nor add users there, nor touch the HQ administrator.
+        _denied(
+            ws,
+            lambda: users.add_user(ws, username="off.wagah", full_name="Wagah Officer", role="officer", unit="P-WAGAH", password=TARGET_PW),
+            "user.manage",
+            "scope",
+        )
+        # and inside the own circle it works
+        units.add_unit(ws, code="P-PSH-NEW", kind="post", parent="C-PSH", name_en="New Post", name_ur="چوکی", province="kp", post_type="airport")
 
 
 @pytest.mark.parametrize("op", ["reset_password", "disable_user"])
 def test_officer_acting_on_an_account_outside_the_post_is_refused_and_audited(circle: Path, op: str) -> None:
-    """A role without user.manage must get a permission error (and an audit entry), whatever the target."""
+    """A role without user.manage must get a permission error (and an audit entry), whatever the target.
+
+    The target here (the HQ administrator) is outside the officer's post: the refusal must still be
+    a PermissionDenied that is audited, not a NotFound that leaves no trace."""
     call = {"reset_password": lambda ws: users.reset_password(ws, ADMIN, NEW_PW), "disable_user": lambda ws: users.disable_user(ws, ADMIN)}[op]
     with _open(circle, "officer") as ws:
         _denied(ws, lambda: call(ws), "user.manage", "role")

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 
-from nap_desktop.data.db import make_engine
+from nap_desktop.data.db import KeyHolder, make_engine
 from nap_desktop.data.models import AuditEntry, User
 from nap_desktop.errors import (
     AccountDisabled,
@@ -68,7 +68,7 @@ def _assert_one_line(exc: UserFacingError) -> None:
     assert "Traceback" not in msg
 
 
-def _raw_engine(path: Path, user: str = ADMIN, password: str = ADMIN_PW):  # type: ignore[no-untyped-def]
+def _raw_engine(path: Path, user: str = ADMIN, password: str = ADMIN_PW) -> tuple[Engine, KeyHolder]:
     """The store opened with the data key a user's password yields, bypassing the services."""
     wf = keyfile.load(path / "workspace.json")
     dek = keyfile.unwrap_dek(wf, user, password)
@@ -293,6 +293,21 @@ def test_no_workspace_at_the_path(tmp_path: Path) -> None:
     assert not (tmp_path / "does-not-exist").exists()
 
 
+def test_init_refuses_an_existing_workspace_or_a_non_empty_folder(workspace: Path, tmp_path: Path) -> None:
+    from nap_desktop.errors import WorkspaceExists
+
+    before = _snapshot(workspace)
+    with pytest.raises(WorkspaceExists, match="already exists"):
+        wsvc.init_workspace(workspace, site_kind="circle", unit="C-PSH", admin=ADMIN, admin_password=ADMIN_PW, kdf=FAST_KDF)
+    assert _snapshot(workspace) == before
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep", "utf-8")
+    with pytest.raises(WorkspaceExists, match="not empty"):
+        wsvc.init_workspace(folder, site_kind="circle", unit="C-PSH", admin=ADMIN, admin_password=ADMIN_PW, kdf=FAST_KDF)
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+
+
 # --- locked and busy ------------------------------------------------------------------------------
 
 
@@ -372,6 +387,28 @@ def test_second_open_while_the_first_holds_the_lock_is_busy(workspace: Path) -> 
         first.lock()
     with wsvc.unlocked(workspace, OFFICER, PASSWORDS["officer"]) as ws:
         assert ws.user.username == OFFICER
+
+
+def test_a_failure_while_recording_the_login_does_not_leave_the_workspace_busy(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last step of an unlock (moving queued failures into the audit) can fail, e.g. on a full
+    disk: the error is the typed one, and the half-opened workspace does not keep the lock."""
+    from nap_desktop.errors import StorageFull
+    from nap_desktop.security.throttle import AuthState
+
+    def full_disk(self: AuthState, username: str) -> list[dict[str, object]]:
+        raise StorageFull("The disk is full: auth_state.json was not changed. Free some space and try again.")
+
+    with monkeypatch.context() as m:
+        m.setattr(AuthState, "take_pending", full_disk)
+        with pytest.raises(StorageFull) as failed:
+            wsvc.open_workspace(workspace, ADMIN, ADMIN_PW)
+    # The caller still holds the error (a GUI shows it; a log keeps it): the workspace must have
+    # been locked by the failed unlock itself, not by the garbage collector.
+    with wsvc.unlocked(workspace, ADMIN, ADMIN_PW) as ws:  # not WorkspaceBusy
+        assert ws.user.username == ADMIN
+    assert "disk is full" in str(failed.value)
 
 
 def test_failed_unlocks_do_not_leave_the_workspace_busy(workspace: Path) -> None:
