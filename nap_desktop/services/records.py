@@ -845,3 +845,48 @@ __all__ = [
     "update_record",
 ]
 _ = Screening  # re-exported model used by callers' type hints
+
+
+# --- milestone evidence -----------------------------------------------------------------------
+
+MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+
+
+def attach_evidence(ws: Workspace, milestone_id: str, file_name: str, data: bytes) -> RecordDTO:
+    """Stores an evidence file (a PDF, a photo of a signed SOP) inside the encrypted store.
+
+    The file never exists on disk outside ``store.db``; only its name is shown in lists.
+    """
+    if len(data) > MAX_EVIDENCE_BYTES:
+        raise ValidationError(f"The evidence file is larger than {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB.", {"evidence": "too_big"})
+    name = re.sub(r"[\\/:*?\"<>|\x00-\x1f]", "_", file_name).strip()[:200] or "evidence"
+    with ws.sf.begin() as s:
+        rt, row = _get_row(ws, s, milestone_id, "milestone")
+        ws.require(Perm.RECORD_CAPTURE, unit=row.unit, object_type=rt.name, object_id=row.id)
+        if row.deleted:
+            raise NotFound("This milestone was deleted.")
+        old_name = row.evidence_name  # type: ignore[attr-defined]
+        row.evidence = data  # type: ignore[attr-defined]
+        row.evidence_name = name  # type: ignore[attr-defined]
+        new_version = row.version + 1
+        s.add(RecordHistory(record_type=rt.name, record_id=row.id, version=new_version, field="evidence_name", old=json.dumps(old_name), new=json.dumps(name), changed_by=ws.user.username))
+        row.base_version, row.version = row.version, new_version
+        row.updated_at, row.updated_by = utcnow(), ws.user.username
+        row.seq = _next_seq(s)
+        row.content_hash = hashlib.sha256(row.content_hash.encode() + hashlib.sha256(data).digest()).hexdigest()
+        ws.audit(s, "milestone.evidence_attached", object_type=rt.name, object_id=row.id, unit=row.unit, detail={"bytes": len(data)})
+        s.flush()
+        return _dto(ws, s, rt, row, audit_view=False)
+
+
+def get_evidence(ws: Workspace, milestone_id: str) -> tuple[str, bytes]:
+    """Returns the evidence file's name and bytes (to save where the user chooses)."""
+    ws.require(Perm.RECORD_READ)
+    with ws.sf.begin() as s:
+        rt, row = _get_row(ws, s, milestone_id, "milestone")
+        ws.require(Perm.RECORD_READ, unit=row.unit, object_type=rt.name, object_id=row.id)
+        data = row.evidence  # type: ignore[attr-defined]
+        if data is None:
+            raise NotFound("This milestone has no evidence file.")
+        ws.audit(s, "milestone.evidence_read", object_type=rt.name, object_id=row.id, unit=row.unit)
+        return row.evidence_name or "evidence", data  # type: ignore[attr-defined]
