@@ -17,7 +17,7 @@ from typing import Any
 import sqlcipher3
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 from nap_desktop.errors import WorkspaceCorrupt
 
@@ -105,9 +105,12 @@ def make_engine(path: Path, key: bytes | bytearray | None) -> tuple[Engine, KeyH
     """
     holder = KeyHolder(key)
     creator: Callable[[], Any] = lambda: _connect(path, holder)  # noqa: E731
-    # NOTE: NullPool: connections close when returned, so lock() leaves no open handle holding
-    # the key, and a new connection costs ~0.1 ms with a raw key (no KDF).
-    engine = create_engine("sqlite://", creator=creator, module=sqlcipher3.dbapi2, poolclass=NullPool)
+    # NOTE: a small pool keeps connections open between service calls: closing the last
+    # connection would checkpoint the WAL every time (most of a save's cost). lock() disposes
+    # the pool, which closes every connection and with it SQLCipher's copy of the key.
+    engine = create_engine(
+        "sqlite://", creator=creator, module=sqlcipher3.dbapi2, poolclass=QueuePool, pool_size=3, max_overflow=5
+    )
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:

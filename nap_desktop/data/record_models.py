@@ -72,7 +72,9 @@ class PersonIdentity(Base):
     phone: Mapped[str] = mapped_column(String(24), default="")
     address: Mapped[str] = mapped_column(Text, default="")
     name_key: Mapped[str] = mapped_column(String(200), default="", index=True)
-    id_key: Mapped[str] = mapped_column(String(40), default="", index=True)
+    id_key: Mapped[str] = mapped_column(String(40), default="", index=True)  # CNIC
+    passport_key: Mapped[str] = mapped_column(String(40), default="", index=True)
+    other_id_key: Mapped[str] = mapped_column(String(40), default="", index=True)
 
 
 class Screening(SyncMixin, Base):
@@ -158,7 +160,7 @@ class Suspect(SyncMixin, Base):
     case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
     screening_id: Mapped[str | None] = mapped_column(ForeignKey("screenings.id"))
     identified_on: Mapped[date] = mapped_column(Date)
-    arrest_status: Mapped[str] = mapped_column(String(24), default="not_arrested")
+    arrest_status: Mapped[str | None] = mapped_column(String(24))
     arrested_on: Mapped[date | None] = mapped_column(Date)
     organised_group: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -184,9 +186,9 @@ class Referral(SyncMixin, Base):
     screening_id: Mapped[str | None] = mapped_column(ForeignKey("screenings.id"))
     beneficiary_role: Mapped[str] = mapped_column(String(24))
     referred_on: Mapped[date] = mapped_column(Date)
-    direction: Mapped[str] = mapped_column(String(8), default="outgoing")
+    direction: Mapped[str | None] = mapped_column(String(8))
     provider_id: Mapped[str | None] = mapped_column(ForeignKey("service_providers.id"))
-    consent: Mapped[str] = mapped_column(String(12), default="not_asked")
+    consent: Mapped[str | None] = mapped_column(String(12))
     outcome: Mapped[str | None] = mapped_column(String(24))
     feedback_on: Mapped[date | None] = mapped_column(Date)
 
@@ -203,7 +205,7 @@ class ServiceProvision(SyncMixin, Base):
     service_type: Mapped[str] = mapped_column(String(32), index=True)
     started_on: Mapped[date] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
-    consent: Mapped[str] = mapped_column(String(12), default="not_asked")
+    consent: Mapped[str | None] = mapped_column(String(12))
 
     __table_args__ = (Index("ix_service_provisions_unit_date", "unit", "started_on"),)
 
@@ -263,7 +265,7 @@ class CoordinationEntity(SyncMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(16))  # national / provincial / district
     established_on: Mapped[date | None] = mapped_column(Date)
-    functional: Mapped[bool] = mapped_column(Boolean, default=True)
+    functional: Mapped[bool | None] = mapped_column(Boolean)
     members_female: Mapped[int] = mapped_column(Integer, default=0)
     members_male: Mapped[int] = mapped_column(Integer, default=0)
     members_transgender: Mapped[int] = mapped_column(Integer, default=0)
@@ -294,8 +296,8 @@ class SurveyResponse(SyncMixin, Base):
 
     survey_topic: Mapped[str] = mapped_column(String(32))
     responded_on: Mapped[date] = mapped_column(Date)
-    sex: Mapped[str] = mapped_column(String(16), default="unknown")
-    age_group: Mapped[str] = mapped_column(String(16), default="unknown")
+    sex: Mapped[str | None] = mapped_column(String(16))
+    age_group: Mapped[str | None] = mapped_column(String(16))
     district: Mapped[str | None] = mapped_column(String(80))
     satisfaction: Mapped[int] = mapped_column(Integer)  # 1 (very unsatisfied) … 5 (very satisfied)
     provider_id: Mapped[str | None] = mapped_column(ForeignKey("service_providers.id"))

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from nap_desktop.domain.codelists import CodeLists, _safe_repr
-from nap_desktop.domain.records import PARTY_ROLES, STATUSES, FieldSpec, RecordType
+from nap_desktop.domain.records import PARTY_ROLES, RECORD_TYPES, STATUSES, FieldSpec, RecordType
 from nap_desktop.errors import ValidationError
 
 # Messages: (English, Urdu). Placeholders are filled with format().
@@ -210,7 +210,7 @@ def _normalise(spec: FieldSpec, value: Any, p: Problems, cl: CodeLists, ctx: Con
     if kind == "code":
         assert spec.codelist
         if not isinstance(value, str) or value.strip() not in cl[spec.codelist]:
-            return p.add(name, "not_code", v=_safe_repr(value), l=spec.codelist)
+            return p.add(name, "not_code", **_shown(value), l=spec.codelist)
         return value.strip()
     if kind == "codes":
         assert spec.codelist
@@ -221,7 +221,7 @@ def _normalise(spec: FieldSpec, value: Any, p: Problems, cl: CodeLists, ctx: Con
         for item in items:
             code = str(item).strip()
             if code not in cl[spec.codelist]:
-                return p.add(name, "not_code", v=_safe_repr(code), l=spec.codelist)
+                return p.add(name, "not_code", **_shown(code), l=spec.codelist)
             if code not in codes:
                 codes.append(code)
         return sorted(codes)
@@ -238,7 +238,7 @@ def _normalise(spec: FieldSpec, value: Any, p: Problems, cl: CodeLists, ctx: Con
         for item, ans in value.items():
             item_s, ans_s = str(item).strip(), str(ans).strip()
             if item_s not in cl[spec.codelist]:
-                return p.add(name, "not_code", v=_safe_repr(item_s), l=spec.codelist)
+                return p.add(name, "not_code", **_shown(item_s), l=spec.codelist)
             if ans_s not in ANSWERS:
                 return p.add(name, "not_answers")
             answers[item_s] = ans_s
@@ -314,7 +314,7 @@ def _events(name: str, value: Any, p: Problems, cl: CodeLists, ctx: Context) -> 
             return p.add(name, "future")
         verdict = ev.get("verdict") or None
         if verdict is not None and verdict not in cl["verdict"]:
-            return p.add(name, "not_code", v=_safe_repr(verdict), l="verdict")
+            return p.add(name, "not_code", **_shown(verdict), l="verdict")
         if ev["event"] == "verdict" and verdict is None:
             return p.add(name, "verdict_needed")
         item: dict[str, Any] = {"event": ev["event"], "on_date": d, "verdict": verdict}
@@ -378,6 +378,20 @@ def _route(name: str, value: Any, p: Problems, cl: CodeLists, ctx: Context) -> l
 # --- rules per record type -------------------------------------------------------------------
 
 
+def _shown(value: object) -> dict[str, Any]:
+    """The ``v`` placeholder: the value itself only when it looks like a code (never a CNIC or a name)."""
+    text = _safe_repr(value)
+    if text.startswith("'"):
+        return {"v": text}
+    return {"v": "This value", "ur": {"v": "یہ قدر"}}
+
+
+def _other(type_name: str, field_name: str) -> dict[str, Any]:
+    """The ``other`` placeholder of a message: the field's label in English and in Urdu."""
+    spec = RECORD_TYPES[type_name].field(field_name)
+    return {"other": spec.label_en.lower(), "ur": {"other": spec.label_ur}}
+
+
 def _no_rule(v: dict[str, Any], status: str, p: Problems, ctx: Context, cl: CodeLists) -> None:
     return None
 
@@ -426,7 +440,7 @@ def _screening(v: dict[str, Any], status: str, p: Problems, ctx: Context, cl: Co
 def _suspect(v: dict[str, Any], status: str, p: Problems, ctx: Context, cl: CodeLists) -> None:
     if v.get("arrested_on") and v.get("identified_on") and v["arrested_on"] < v["identified_on"]:
         # An arrest can follow identification, but it cannot come before the person was known.
-        p.add("arrested_on", "order", other="identified on")
+        p.add("arrested_on", "order", **_other("suspect", "identified_on"))
 
 
 _CASE_ORDER = ("arrest", "challan_submitted", "trial_started", "verdict", "sentence", "appeal_filed", "appeal_decided")
@@ -439,46 +453,56 @@ def _case(v: dict[str, Any], status: str, p: Problems, ctx: Context, cl: CodeLis
     for ev in events:
         first.setdefault(ev["event"], ev["on_date"])
     # Arrest before challan before trial before verdict …: each stage not earlier than the one before.
-    last_name, last_date = "registration", reg
+    last_name, last_date = "registered_on", reg
     for stage in _CASE_ORDER:
         if stage not in first:
             continue
-        if last_date is not None and first[stage] < last_date and stage != "arrest":
-            p.add("events", "order", other=f"{last_name.replace('_', ' ')} ({last_date.isoformat()})")
+        d = first[stage]
+        # NOTE: an arrest may come before registration (caught in the act); every later stage may
+        # not come before registration nor before the stage that precedes it.
+        if last_date is not None and d < last_date and stage != "arrest":
+            when = f" ({last_date.isoformat()})"
+            if last_name == "registered_on":
+                name = _other("case", "registered_on")
+                en, ur = name["other"], name["ur"]["other"]
+            else:
+                en, ur = cl["stage_event"].label(last_name, "en"), cl["stage_event"].label(last_name, "ur")
+            p.add("events", "order", other=en + when, ur={"other": ur + when})
             return
-        last_name, last_date = stage, first[stage]
+        if last_date is None or d >= last_date:
+            last_name, last_date = stage, d
     for party in v.get("parties") or []:
         o, paid = party.get("compensation_ordered_pkr"), party.get("compensation_paid_pkr")
         if o is not None and paid is not None and paid > o:
-            p.add("parties", "le_total", other="compensation ordered", n=o)
+            p.add("parties", "le_total", n=o, other="compensation ordered", ur={"other": "حکم کردہ معاوضہ"})
 
 
 def _referral(v: dict[str, Any], status: str, p: Problems, ctx: Context, cl: CodeLists) -> None:
     if status == "complete" and v.get("consent") != "yes":
         p.add("consent", "referral_consent")
     if v.get("feedback_on") and v.get("referred_on") and v["feedback_on"] < v["referred_on"]:
-        p.add("feedback_on", "order", other="referred on")
+        p.add("feedback_on", "order", **_other("referral", "referred_on"))
 
 
 def _service(v: dict[str, Any], status: str, p: Problems, ctx: Context, cl: CodeLists) -> None:
     if v.get("ended_on") and v.get("started_on") and v["ended_on"] < v["started_on"]:
-        p.add("ended_on", "order", other="started on")
+        p.add("ended_on", "order", **_other("service", "started_on"))
 
 
 def _session(v: dict[str, Any], status: str, p: Problems, ctx: Context, cl: CodeLists) -> None:
     total = sum(n for row in (v.get("participants") or {}).values() for n in row.values())
     resp = v.get("survey_respondents") or 0
     if resp > total:
-        p.add("survey_respondents", "le_total", other="participants", n=total)
+        p.add("survey_respondents", "le_total", n=total, **_other("awareness_session", "participants"))
         return
     for k in ("survey_named_forms", "survey_knew_what_to_do", "survey_knew_where_to_report", "survey_acted_on_followup"):
         if (v.get(k) or 0) > resp:
-            p.add(k, "le_total", other="survey respondents", n=resp)
+            p.add(k, "le_total", n=resp, **_other("awareness_session", "survey_respondents"))
 
 
 def _training(v: dict[str, Any], status: str, p: Problems, ctx: Context, cl: CodeLists) -> None:
     if v.get("held_to") and v.get("held_from") and v["held_to"] < v["held_from"]:
-        p.add("held_to", "order", other="from")
+        p.add("held_to", "order", **_other("training", "held_from"))
     trainees = v.get("trainees") or {}
     for inst, row in (v.get("increased_knowledge") or {}).items():
         for sex, n in row.items():
@@ -492,19 +516,19 @@ def _checkpoint(v: dict[str, Any], status: str, p: Problems, ctx: Context, cl: C
     screened = v.get("passengers_screened") or 0
     for k in ("referred_second_line", "offloaded", "intercepted"):
         if (v.get(k) or 0) > screened:
-            p.add(k, "le_total", other="passengers screened", n=screened)
+            p.add(k, "le_total", n=screened, **_other("checkpoint_log", "passengers_screened"))
     if (v.get("biometric_failed") or 0) > (v.get("biometric_checks") or 0):
-        p.add("biometric_failed", "le_total", other="biometric checks", n=v.get("biometric_checks") or 0)
+        p.add("biometric_failed", "le_total", n=v.get("biometric_checks") or 0, **_other("checkpoint_log", "biometric_checks"))
 
 
 def _gap(v: dict[str, Any], status: str, p: Problems, ctx: Context, cl: CodeLists) -> None:
     if v.get("addressed_on") and v.get("identified_on") and v["addressed_on"] < v["identified_on"]:
-        p.add("addressed_on", "order", other="identified on")
+        p.add("addressed_on", "order", **_other("coordination_gap", "identified_on"))
 
 
 def _milestone(v: dict[str, Any], status: str, p: Problems, ctx: Context, cl: CodeLists) -> None:
     if v.get("achieved_on") and v.get("progress") not in (None, "achieved"):
-        p.add("progress", "not_code", v=_safe_repr(v.get("progress")), l="milestone_progress (achieved when a date is given)")
+        p.add("progress", "not_code", **_shown(v.get("progress")), l="milestone_progress (achieved when a date is given)")
 
 
 RULES: dict[str, Callable[[dict[str, Any], str, Problems, Context, CodeLists], None]] = {

@@ -221,7 +221,8 @@ def _check_locks(s: Session, unit: str, on: date) -> None:
             raise RecordLocked(message)
 
 
-def _context(ws: Workspace, s: Session) -> Context:
+def _context(ws: Workspace, s: Session, keep: frozenset[str] = frozenset()) -> Context:
+    """Facts for validation. Ids in ``keep`` (references an edit leaves unchanged) always pass."""
     def person_age_on(pid: str, on: date) -> int | None:
         p = s.get(Person, pid)
         if p is None:
@@ -234,6 +235,8 @@ def _context(ws: Workspace, s: Session) -> Context:
         return None
 
     def ref_exists(type_name: str, rid: str) -> bool:
+        if rid in keep:
+            return True
         model = MODEL_BY_TYPE[type_name]
         row = s.get(model, rid)
         return row is not None and not row.deleted and ws.in_scope(row.unit)
@@ -257,7 +260,8 @@ def _load_values(s: Session, rt: RecordType, row: SyncMixin) -> dict[str, Any]:
             counts.setdefault(c.field, []).append(c)
     for f in rt.fields:
         if f.storage == "column":
-            values[f.name] = getattr(row, f.name)
+            v = getattr(row, f.name)
+            values[f.name] = None if v == "" else v
         elif f.storage == "identity":
             values[f.name] = (getattr(identity, f.name) or None) if identity else None
         elif f.storage == "codes":
@@ -350,7 +354,9 @@ def _store_values(
     s.add_all(related)
     if identity is not None:
         identity.name_key = normalise_name(identity.given_name, identity.family_name)
-        identity.id_key = normalise_id(identity.cnic or identity.passport_no or identity.other_id)
+        identity.id_key = normalise_id(identity.cnic)
+        identity.passport_key = normalise_id(identity.passport_no)
+        identity.other_id_key = normalise_id(identity.other_id)
     if rt.name == "case":
         _derive_case_stage(row, values)
 
@@ -529,7 +535,8 @@ def update_record(
         merged.update(changes)
         merged = {k: v for k, v in merged.items() if v is not None}
         new_status = status or row.status
-        clean = validate(rt, _jsonable(merged), status=new_status, codelists=cl, context=_context(ws, s))
+        kept_refs = frozenset(_ref_ids(rt, old)) - frozenset(_ref_ids(rt, {k: v for k, v in changes.items() if v is not None}))
+        clean = validate(rt, _jsonable(merged), status=new_status, codelists=cl, context=_context(ws, s, kept_refs))
         _check_locks(s, row.unit, _record_date(rt, row, old))
         _check_locks(s, row.unit, _record_date(rt, row, clean))
         diff = {f: (old.get(f), clean.get(f)) for f in rt.field_names if _jsonable(old.get(f)) != _jsonable(clean.get(f))}
@@ -560,6 +567,8 @@ def update_record(
         row.updated_by = ws.user.username
         row.seq = _next_seq(s)
         row.content_hash = _content_hash(rt, clean, new_status)
+        if rt.name == "person" and {"date_of_birth", "age_years"} & diff.keys():
+            _refresh_child_flags(ws, s, row.id)
         ws.audit(
             s,
             "record.updated",
@@ -569,7 +578,7 @@ def update_record(
             detail={"version": new_version, "fields": len(diff), "status": new_status},
         )
         s.flush()
-        return _dto(ws, s, rt, row, audit_view=False)
+        return _dto(ws, s, rt, row, audit_view=True)
 
 
 def delete_record(ws: Workspace, record_id: str, *, expected_version: int | None = None) -> RecordDTO:
@@ -582,6 +591,8 @@ def delete_record(ws: Workspace, record_id: str, *, expected_version: int | None
         if expected_version is not None and row.version != expected_version:
             raise VersionConflict(f"This record was changed by {row.updated_by}. Reload it before deleting.")
         _check_locks(s, row.unit, _record_date(rt, row, _load_values(s, rt, row)))
+        if rt.name == "person":
+            _refuse_if_referenced(s, row.id)
         new_version = row.version + 1
         s.add(RecordHistory(record_type=rt.name, record_id=row.id, version=new_version, field="deleted", old="false", new="true", changed_by=ws.user.username))
         row.deleted = True
@@ -591,6 +602,56 @@ def delete_record(ws: Workspace, record_id: str, *, expected_version: int | None
         ws.audit(s, "record.deleted", object_type=rt.name, object_id=row.id, unit=row.unit, detail={"version": new_version})
         s.flush()
         return _dto(ws, s, rt, row, audit_view=False)
+
+
+def _ref_ids(rt: RecordType, values: Mapping[str, Any]) -> list[str]:
+    """Ids of other records that ``values`` point to (refs, case parties and events)."""
+    out: list[str] = []
+    for f in rt.fields:
+        v = values.get(f.name)
+        if not v:
+            continue
+        if f.kind == "ref":
+            out.append(str(v))
+        elif f.kind in ("parties", "events"):
+            out += [str(item["person_id"]) for item in v if item.get("person_id")]
+    return out
+
+
+_PERSON_LINKS = (
+    ("screening", Screening.person_id),
+    ("suspect", MODEL_BY_TYPE["suspect"].person_id),  # type: ignore[attr-defined]
+    ("referral", MODEL_BY_TYPE["referral"].person_id),  # type: ignore[attr-defined]
+    ("service", MODEL_BY_TYPE["service"].person_id),  # type: ignore[attr-defined]
+)
+
+
+def _refuse_if_referenced(s: Session, person_id: str) -> None:
+    """A person still linked to live records is not deleted: those records would point nowhere."""
+    linked: dict[str, int] = {}
+    for name, col in _PERSON_LINKS:
+        model = MODEL_BY_TYPE[name]
+        n = s.scalar(select(func.count()).select_from(model).where(col == person_id, model.deleted.is_(False))) or 0
+        if n:
+            linked[name] = n
+    cases = s.scalar(
+        select(func.count(func.distinct(CaseParty.case_id)))
+        .join(MODEL_BY_TYPE["case"], MODEL_BY_TYPE["case"].id == CaseParty.case_id)
+        .where(CaseParty.person_id == person_id, MODEL_BY_TYPE["case"].deleted.is_(False))
+    ) or 0
+    if cases:
+        linked["case"] = cases
+    if linked:
+        what = ", ".join(f"{n} {RECORD_TYPES[t].label_en.lower()}{'s' if n > 1 else ''}" for t, n in linked.items())
+        raise ValidationError(f"This person is linked to {what}. Delete or relink those first.", {"person": "linked"})
+
+
+def _refresh_child_flags(ws: Workspace, s: Session, person_id: str) -> None:
+    """A changed date of birth or age changes whether the person's screenings are of a child."""
+    ctx = _context(ws, s)
+    for sc in s.scalars(select(Screening).where(Screening.person_id == person_id)):
+        age = ctx.person_age_on(person_id, sc.screened_on)
+        sc.is_child = age is not None and age < 18
 
 
 def record_history(ws: Workspace, record_id: str) -> list[HistoryEntry]:
@@ -629,7 +690,10 @@ def _date_column(rt: RecordType, model: Any) -> Any:
 
 
 def _age_cond(group: str, person: Any, ref: date) -> Any:
-    cutoff = date(ref.year - 18, ref.month, min(ref.day, 28))
+    try:
+        cutoff = ref.replace(year=ref.year - 18)
+    except ValueError:  # 29 February
+        cutoff = ref.replace(year=ref.year - 18, day=28)
     child = or_(person.date_of_birth > cutoff, and_(person.date_of_birth.is_(None), person.age_years < 18))
     adult = or_(person.date_of_birth <= cutoff, and_(person.date_of_birth.is_(None), person.age_years >= 18))
     if group == "child":
@@ -662,19 +726,23 @@ def _build_query(ws: Workspace, rt: RecordType, flt: RecordFilter) -> tuple[Sele
     elif rt.person_field and (flt.sex or flt.age_group or flt.citizenship):
         person = Person
         q = q.join(Person, Person.id == getattr(model, rt.person_field))
-    elif flt.sex or flt.age_group or flt.citizenship:
-        if flt.sex and rt.name == "survey_response":
+    elif rt.name == "survey_response" and not flt.citizenship:
+        if flt.sex:
             conds.append(model.sex == flt.sex)
-        else:
-            raise ValidationError(f"{rt.label_en} records have no person to filter by sex, age or citizenship.", {"filter": "person"})
+        if flt.age_group:
+            conds.append(model.age_group == flt.age_group)
+    elif flt.sex or flt.age_group or flt.citizenship:
+        raise ValidationError(f"{rt.label_en} records have no person to filter by sex, age or citizenship.", {"filter": "person"})
     if person is not None:
         if flt.sex:
             conds.append(person.sex == flt.sex)
         if flt.citizenship:
             conds.append(person.citizenship == flt.citizenship)
         if flt.age_group:
-            if rt.name == "screening" and flt.age_group in ("child", "adult"):
-                conds.append(model.is_child.is_(flt.age_group == "child"))
+            if rt.name == "screening" and flt.age_group == "child":
+                conds.append(model.is_child.is_(True))
+            elif rt.name == "screening" and flt.age_group == "adult":
+                conds.append(and_(model.is_child.is_(False), or_(person.date_of_birth.is_not(None), person.age_years.is_not(None))))
             else:
                 conds.append(_age_cond(flt.age_group, person, today()))
     if flt.outcome:
@@ -700,21 +768,22 @@ def _build_query(ws: Workspace, rt: RecordType, flt: RecordFilter) -> tuple[Sele
 def _text_condition(ws: Workspace, rt: RecordType, model: Any, text: str) -> Any:
     text = text.strip()
     if rt.name == "case":
-        like = f"%{text}%"
-        return or_(model.fir_number.like(like), model.enquiry_number.like(like))
+        return or_(model.fir_number.contains(text, autoescape=True), model.enquiry_number.contains(text, autoescape=True))
     for col in ("name", "title", "stakeholder"):
         if hasattr(model, col):
-            return getattr(model, col).like(f"%{text}%")
+            return getattr(model, col).contains(text, autoescape=True)
     person_col = model.id if rt.name == "person" else getattr(model, rt.person_field) if rt.person_field else None
     if person_col is None:
         raise ValidationError(f"{rt.label_en} records cannot be searched by text.", {"filter": "text"})
-    if not ws.can(Perm.PERSONAL_VIEW):
-        raise PermissionDenied("Searching by name or identity number needs access to personal data.")
+    ws.require(Perm.PERSONAL_VIEW, object_type=rt.name)  # a refused name search is audited too
     key_id = normalise_id(text)
     key_name = normalise_name(text)
-    sub = select(PersonIdentity.person_id).where(
-        or_(PersonIdentity.id_key == key_id if len(key_id) >= 5 else False, PersonIdentity.name_key.like(f"%{key_name}%"))
+    by_id = (
+        or_(PersonIdentity.id_key == key_id, PersonIdentity.passport_key == key_id, PersonIdentity.other_id_key == key_id)
+        if len(key_id) >= 5
+        else False
     )
+    sub = select(PersonIdentity.person_id).where(or_(by_id, PersonIdentity.name_key.contains(key_name, autoescape=True)))
     return person_col.in_(sub)
 
 
@@ -796,7 +865,8 @@ def find_duplicate_persons(
     with ws.sf.begin() as s:
         if ids:
             q = select(PersonIdentity.person_id, Person.unit).join(Person, Person.id == PersonIdentity.person_id).where(
-                PersonIdentity.id_key.in_(ids), Person.deleted.is_(False)
+                or_(PersonIdentity.id_key.in_(ids), PersonIdentity.passport_key.in_(ids), PersonIdentity.other_id_key.in_(ids)),
+                Person.deleted.is_(False),
             )
             for pid, unit in s.execute(q):
                 found[pid] = DuplicateCandidate(pid, "identity_number", unit)

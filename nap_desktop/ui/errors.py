@@ -5,8 +5,9 @@
 - A :class:`~nap_desktop.errors.UserFacingError` shows its own message (safe by contract), in
   Urdu when a translation or the per-field Urdu texts exist.
 - Anything else is a bug: the user sees a plain apology, where the log is, and a "Copy details"
-  button. The details are :func:`nap_desktop.log.safe_traceback` (types, files and lines, never
-  exception messages, which may carry data), so nothing personal leaves through the clipboard.
+  button. The details (:func:`error_details`) are versions, exception types and code locations
+  only — never exception messages or source lines, which may carry data — so nothing personal
+  leaves through the clipboard. The log gets :func:`nap_desktop.log.safe_traceback`.
 
 :func:`install_excepthook` (called by ``app.py``) routes uncaught exceptions here.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from collections.abc import Callable
 from types import TracebackType
 
@@ -56,8 +58,8 @@ def show_exception(*, parent: QWidget | None, exc: BaseException) -> None:
         box.addButton(tr("OK"), QMessageBox.ButtonRole.AcceptRole)
         present(box)
         return
-    details = safe_traceback(exc)
-    logger.error("unexpected error\n%s", details)
+    logger.error("unexpected error\n%s", safe_traceback(exc))
+    details = error_details(exc)
     log = current_log_file()
     text = tr("Something went wrong. Your saved records are safe; the last action may not have finished.")
     if log is not None:
@@ -70,6 +72,28 @@ def show_exception(*, parent: QWidget | None, exc: BaseException) -> None:
     copy.clicked.connect(lambda: QApplication.clipboard().setText(details))
     box.setDetailedText(details)
     present(box)
+
+
+def error_details(exc: BaseException) -> str:
+    """What "Copy details" puts on the clipboard: versions, exception types and code locations.
+
+    NOTE: no exception messages and no source lines: a support e-mail must not carry data.
+    """
+    import platform
+    import traceback
+
+    from nap_desktop import __version__
+
+    lines = [f"NAP Desktop {__version__} · Python {platform.python_version()} · {platform.system()} {platform.release()}"]
+    cur: BaseException | None = exc
+    seen: set[int] = set()
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        lines.append(f"{type(cur).__module__}.{type(cur).__qualname__}")
+        for fr in traceback.extract_tb(cur.__traceback__):
+            lines.append(f"  {Path(fr.filename).name}:{fr.lineno} in {fr.name}")
+        cur = cur.__cause__ or cur.__context__
+    return "\n".join(lines)
 
 
 def _excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:

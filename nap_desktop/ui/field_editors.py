@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from nap_desktop.domain.codelists import CodeLists
 from nap_desktop.domain.records import PARTY_ROLES, FieldSpec
-from nap_desktop.ui.i18n import N_, fmt_int, pick, tr
+from nap_desktop.ui.i18n import N_, fmt_int, ltr, pick, tr
 from nap_desktop.ui.labels import MASK
 from nap_desktop.ui.widgets import CheckList, CodeComboBox, DateField, code_label
 
@@ -369,7 +369,7 @@ class MatrixEditor(FieldEditor):
         for i in range(len(self.rows) + 1):
             for j in range(len(self.cols) + 1):
                 item = QTableWidgetItem("")
-                item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if i == len(self.rows) or j == len(self.cols):
                     item.setFlags(Qt.ItemFlag.ItemIsEnabled)
                     item.setFont(bold)
@@ -561,7 +561,6 @@ class _ListTableEditor(FieldEditor):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setMinimumSectionSize(60)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.table.setMinimumHeight(120)
         self.table.setMinimumWidth(200)
         lay.addWidget(self.table)
         row = QHBoxLayout()
@@ -578,13 +577,18 @@ class _ListTableEditor(FieldEditor):
         row.addStretch(1)
         lay.addLayout(row)
         self._extra: list[dict[str, Any]] = []  # hidden per-row values kept as they were
+        self._fit()
 
     def _remove_current(self) -> None:
         r = self.table.currentRow()
         if r >= 0:
             self.table.removeRow(r)
             del self._extra[r]
+            self._fit()
             self.changed.emit()
+
+    # Column widths: a stretching first column, the others sized to their header and content.
+    stretch_column = 0
 
     def add_row(self, item: dict[str, Any]) -> int:
         r = self.table.rowCount()
@@ -592,7 +596,21 @@ class _ListTableEditor(FieldEditor):
         self._extra.append(dict(item))
         self.fill_row(r, item)
         self.table.resizeRowToContents(r)
+        self._fit()
         return r
+
+    def _fit(self) -> None:
+        """Shows every row (no inner scrolling) and sizes the columns."""
+        hh = self.table.horizontalHeader()
+        for c in range(self.table.columnCount()):
+            mode = QHeaderView.ResizeMode.Stretch if c == self.stretch_column else QHeaderView.ResizeMode.ResizeToContents
+            hh.setSectionResizeMode(c, mode)
+        rows = max(self.table.rowCount(), 2)
+        row_h = self.table.rowHeight(0) if self.table.rowCount() else self.table.verticalHeader().defaultSectionSize()
+        h = hh.sizeHint().height() + rows * row_h + 2 * self.table.frameWidth() + 4
+        if self.table.horizontalScrollBar().isVisible():
+            h += self.table.horizontalScrollBar().sizeHint().height()
+        self.table.setFixedHeight(h)
 
     def fill_row(self, r: int, item: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -662,6 +680,8 @@ class _ListTableEditor(FieldEditor):
 
 
 class RouteEditor(_ListTableEditor):
+    stretch_column = 3
+
     def __init__(self, spec: FieldSpec, codelists: CodeLists, parent: QWidget | None = None) -> None:
         self.cl = codelists
         self.headers = [tr("Event"), tr("Date"), tr("Country"), tr("Place")]
@@ -719,7 +739,7 @@ class EventsEditor(_ListTableEditor):
         if not events:
             self.timeline.setText(tr("Timeline: no stage events yet."))
             return
-        steps = [f"{code_label(self.cl['stage_event'], e['event'])} ({e['on_date']})" for e in events]
+        steps = [f"{code_label(self.cl['stage_event'], e['event'])} ({ltr(str(e['on_date']))})" for e in events]
         arrow = " ← " if self.layoutDirection() == Qt.LayoutDirection.RightToLeft else " → "
         self.timeline.setText(tr("Timeline:") + " " + arrow.join(steps))
 

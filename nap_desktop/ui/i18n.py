@@ -158,6 +158,11 @@ def set_language(lang: str) -> None:
     QApplication.setFont(font)
 
 
+def ltr(text: str) -> str:
+    """Keeps a left-to-right run (a date, an id) in one piece inside Urdu text."""
+    return f"\u2066{text}\u2069" if _lang == "ur" else text
+
+
 def fmt_int(n: int | None) -> str:
     """A count with thousands separators ("12,345"), empty for ``None``."""
     return "" if n is None else f"{n:,}"

@@ -8,7 +8,7 @@ from typing import Any
 from nap_desktop.domain.codelists import CodeLists
 from nap_desktop.domain.records import RECORD_TYPES
 from nap_desktop.services.records import RecordDTO, RecordRow
-from nap_desktop.ui.i18n import pick, tr
+from nap_desktop.ui.i18n import ltr, pick, tr
 from nap_desktop.ui.widgets import code_label
 
 MASK = "•••"
@@ -26,6 +26,8 @@ def _summary_bits(type_name: str, values: dict[str, Any], cl: CodeLists) -> list
             bits.append(code_label(cl.get(f.codelist), v))
         elif f.kind == "bool":
             bits.append(tr("Yes") if v else tr("No"))
+        elif f.kind == "date":
+            bits.append(ltr(str(v)))
         else:
             bits.append(str(v))
     return bits
@@ -62,7 +64,7 @@ def row_label(row: RecordRow, cl: CodeLists, *, masked: bool) -> str:
         bits = person_bits(row.sex, row.age_years, row.citizenship, cl)
         if row.type != "person":
             rt = RECORD_TYPES[row.type]
-            head = pick(rt.label_en, rt.label_ur) + (f" {row.date.isoformat()}" if row.date else "")
+            head = pick(rt.label_en, rt.label_ur) + (f" {ltr(row.date.isoformat())}" if row.date else "")
             return " · ".join([head, *([name] if name else []), *bits])
         return " · ".join([name or tr("(no name)"), *bits])
     rt = RECORD_TYPES[row.type]

@@ -9,11 +9,13 @@ and hides every window behind the sign-in window.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QFileDialog,
     QInputDialog,
     QLabel,
     QListWidget,
@@ -29,13 +31,13 @@ from nap_desktop.domain.records import RECORD_TYPES
 from nap_desktop.security.permissions import ROLE_LABELS, Perm, Role
 from nap_desktop.ui import preferences
 from nap_desktop.ui.change_password_dialog import ChangePasswordDialog
-from nap_desktop.ui.i18n import pick, tr
+from nap_desktop.ui.i18n import fmt_int, pick, tr
 from nap_desktop.ui.record_form import RecordFormDialog, confirm_delete
 from nap_desktop.ui.record_list_view import RecordListView, capture_perm
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.settings_dialog import SettingsDialog
 from nap_desktop.ui.start_page import StartPage
-from nap_desktop.ui.workers import run_op
+from nap_desktop.ui.workers import Op, run_op
 
 logger = logging.getLogger(__name__)
 
@@ -128,8 +130,13 @@ class MainWindow(QMainWindow):
         self.new_action = self._action(tr("New record"), self.new_record, QKeySequence.StandardKey.New, "newAction")
         self.find_action = self._action(tr("Find"), self.find, QKeySequence.StandardKey.Find, "findAction")
         self.refresh_action = self._action(tr("Refresh"), self.refresh, QKeySequence.StandardKey.Refresh, "refreshAction")
+        self.import_action = self._action(tr("Import records from a file…"), self.import_records, name="importAction")
+        self.template_action = self._action(tr("Save an import template…"), self.save_template, name="templateAction")
         for a in (self.new_action, self.find_action, self.refresh_action):
             r.addAction(a)
+        r.addSeparator()
+        r.addAction(self.import_action)
+        r.addAction(self.template_action)
         r.menuAction().setVisible(self.may_read)
 
         t = mb.addMenu(tr("&Tools"))
@@ -145,8 +152,11 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         t = self.current_type()
-        self.new_action.setEnabled(t is not None and self.ref.can(capture_perm(t)))
+        may = t is not None and self.ref.can(capture_perm(t))
+        self.new_action.setEnabled(may)
         self.find_action.setEnabled(t is not None)
+        self.import_action.setEnabled(may)
+        self.template_action.setEnabled(may)
 
     # -- navigation ----------------------------------------------------------------------------------
 
@@ -272,6 +282,56 @@ class MainWindow(QMainWindow):
         run_op(self, lambda op: gen(ws, n, cancel=op.cancel_event)).on_success(lambda _r: self._after_bulk()).on_finished(
             self._after_bulk
         ).with_progress(tr("Adding demo records…")).start()
+
+    def import_records(self, path: Path | None = None, *, skip_invalid: bool = False) -> Op | None:
+        """Imports a CSV/XLSX file into the current list's type (all rows or none), with progress."""
+        from nap_desktop.services.bulk_import import iter_import
+
+        t = self.current_type()
+        if t is None or not self.ref.can(capture_perm(t)):
+            return None
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self, tr("Import records"), "", tr("Spreadsheets (*.xlsx *.csv)"))
+            if not name:
+                return None
+            path = Path(name)
+        ws = self.ref.ws
+        op = run_op(self, lambda _op: iter_import(ws, t, path, skip_invalid=skip_invalid))
+        op.on_success(lambda result: self._on_imported(t, result)).with_progress(tr("Importing records…")).start()
+        return op
+
+    def _on_imported(self, type_name: str, result: Any) -> None:
+        self.ref.records_changed.emit(type_name)
+        text = tr("{n} records imported.").format(n=fmt_int(result.imported))
+        if result.skipped:
+            text += "\n" + tr("{n} rows with errors were skipped.").format(n=fmt_int(result.skipped))
+        if result.report_path:
+            text += "\n" + tr("The problems are listed in:") + f"\n{result.report_path}"
+        if result.duplicates:
+            text += "\n" + tr("{n} imported persons may already have been recorded; please review them.").format(n=fmt_int(len(result.duplicates)))
+        self.statusBar().showMessage(text.replace("\n", " "), 15000)
+        if not self.import_quietly:
+            QMessageBox.information(self, tr("Import records"), text)
+
+    import_quietly = False  # NOTE: tests read the status bar instead of a modal box
+
+    def save_template(self, path: Path | None = None) -> None:
+        """Writes the import template of the current type (XLSX or CSV by the file name)."""
+        from nap_desktop.services.bulk_import import write_template
+        from nap_desktop.ui.i18n import language
+
+        t = self.current_type()
+        if t is None:
+            return
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(self, tr("Save an import template"), f"{t}-template.xlsx", tr("Spreadsheets (*.xlsx *.csv)"))
+            if not name:
+                return
+            path = Path(name)
+        lang = language()
+        run_op(self, lambda _op: write_template(t, path, lang=lang, overwrite=True), writer=False).on_success(
+            lambda p: self.statusBar().showMessage(tr("Template saved:") + f" {p}", 10000)
+        ).start()
 
     def _after_bulk(self) -> None:
         for t in list(self.lists):

@@ -148,8 +148,9 @@ class RecordListView(QWidget):
         self._error = ""
         if not self._sized and self.model.rowCount():
             self.table.resizeColumnsToContents()
-            for c in range(self.model.columnCount()):
-                self.table.setColumnWidth(c, min(max(self.table.columnWidth(c), 70), 240))
+            for c, col in enumerate(self.model.columns):
+                cap = 120 if col.key in ("sex", "age_years", "status", "unit") else 220
+                self.table.setColumnWidth(c, min(max(self.table.columnWidth(c), 70), cap))
             self._sized = True
         if self.table.currentIndex().row() < 0 and self.proxy.rowCount():
             self.table.selectionModel().setCurrentIndex(

@@ -48,7 +48,7 @@ SortRole = Qt.ItemDataRole.UserRole + 1
 RowRole = Qt.ItemDataRole.UserRole + 2
 IdRole = Qt.ItemDataRole.UserRole + 3
 
-PAGE_SIZE = 200
+PAGE_SIZE = 100
 FETCH_ALL_LIMIT = 5000
 MASK = "•••"
 

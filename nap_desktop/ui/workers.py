@@ -100,9 +100,9 @@ class OpContext:
 
 def _progress_parts(item: Any) -> tuple[int, int, str] | None:
     if hasattr(item, "done") and hasattr(item, "total"):
-        return int(item.done), int(item.total), str(getattr(item, "label", ""))
+        return int(item.done or 0), int(item.total or 0), str(getattr(item, "label", ""))
     if isinstance(item, tuple) and len(item) >= 2:
-        return int(item[0]), int(item[1]), str(item[2]) if len(item) > 2 else ""
+        return int(item[0] or 0), int(item[1] or 0), str(item[2]) if len(item) > 2 else ""
     return None
 
 

@@ -122,7 +122,8 @@ def test_user_add_list_passwd_disable(workspace: Path) -> None:
     wsvc.open_workspace(workspace, OFFICER, NEWER_PW).lock()
 
     out = ok(nap("user", "disable", OFFICER, "--user", ADMIN, *W(workspace), stdin=pw))
-    assert out.strip() == f"{OFFICER} is disabled and can no longer unlock this workspace."
+    assert out.splitlines()[0] == f"{OFFICER} is disabled and can no longer unlock this workspace."
+    assert "nap-desktop rekey" in out  # the hint for a person who may have kept a copy
     with pytest.raises(AccountDisabled):
         wsvc.open_workspace(workspace, OFFICER, NEWER_PW)
 

@@ -34,12 +34,11 @@ import pytest
 from sqlalchemy import func, select
 
 from nap_desktop.data.models import AuditEntry
-from nap_desktop.domain.codelists import default_codelists
 from nap_desktop.domain.records import RECORD_TYPES, RecordType
 from nap_desktop.domain.validation import HTCDS_CONSENT
 from nap_desktop.security import crypto
 from nap_desktop.services import records, users
-from nap_desktop.services.context import Workspace
+from nap_desktop.services.context import UserDTO, Workspace
 from nap_desktop.services.records import RecordDTO
 from nap_desktop.services.workspace import init_workspace, open_workspace
 from tests.conftest import ADMIN, ADMIN_PW, FAST_KDF, PASSWORDS
@@ -308,21 +307,24 @@ def create(
     full: bool = False,
     refs: Mapping[str, str] | None = None,
     values: Mapping[str, Any] | None = None,
+    fill: str | None = None,
 ) -> RecordDTO:
     """Creates a valid record through :func:`records.create_record`.
 
     Referenced records that are needed (all of them with ``full``; a case then also gets a
     victim party) are created first, complete, in the same unit. ``values`` override the
     defaults (``None`` empties a field). The user needs the capture permission (and, for a case,
-    case management) in ``unit``.
+    case management) in ``unit``. ``fill`` ("complete" or "draft", default: ``status``) picks
+    the value set, e.g. a draft holding complete values.
     """
+    fill = fill or status
     refs = dict(refs or {})
-    for fname, ref_type in ref_fields(type_name, status=status, full=full):
+    for fname, ref_type in ref_fields(type_name, status=fill, full=full):
         if fname not in refs and not (values and fname in values):
             refs[fname] = create(ws, ref_type, unit=unit, on=on).id
     if type_name == "case" and full and "party_person" not in refs:
         refs["party_person"] = create(ws, "person", unit=unit, on=on).id
-    base = (complete_values if status == "complete" else draft_values)(type_name, refs, on=on)
+    base = (complete_values if fill == "complete" else draft_values)(type_name, refs, on=on)
     base.update(values or {})
     return records.create_record(ws, type_name, base, status=status, unit=unit)
 
@@ -446,6 +448,13 @@ class World:
 
     An HQ workspace is used because an administrator can only add accounts in their own unit
     subtree: the administrator of a circle workspace cannot add an HQ analyst.
+
+    Signing in costs a key derivation and opening the store (~0.2 s), and only one account may
+    have the folder open at a time. So the circle head signs in for real (``open_workspace``) and
+    :meth:`as_` gives every other account a :class:`Workspace` that shares that unlocked store
+    but carries that account's own :class:`UserDTO` (as ``list_users`` returns it): the record
+    services see exactly what they would after that account signed in. :meth:`login` does the
+    real sign-in of any account when a test needs it (it closes the shared store first).
     """
 
     def __init__(self, path: Path) -> None:
@@ -459,8 +468,8 @@ class World:
             kdf=FAST_KDF,
             recovery_recipient=crypto.generate_age_keypair().recipient,
         )
-        self._ws: Workspace | None = None
-        self._who: str | None = None
+        self._base: Workspace | None = None
+        self._views: dict[str, Workspace] = {}
         admin = open_workspace(path, ADMIN, ADMIN_PW)
         try:
             for a in ACCOUNTS.values():
@@ -474,26 +483,41 @@ class World:
                     case_access=a.case_access,
                     must_change_password=False,
                 )
+            self.users: dict[str, UserDTO] = {u.username: u for u in users.list_users(admin)}
         finally:
             admin.lock()
 
+    def _username(self, who: str) -> str:
+        return ADMIN if who == "admin" else ACCOUNTS[who].username
+
     def as_(self, who: str) -> Workspace:
-        """The workspace unlocked by account ``who`` (a key of :data:`ACCOUNTS`, or "admin")."""
-        if self._ws is not None and self._who == who and not self._ws.locked:
-            return self._ws
+        """The workspace as account ``who`` (a key of :data:`ACCOUNTS`, or "admin")."""
+        if self._base is None or self._base.locked:
+            self.close()
+            a = ACCOUNTS["head"]
+            self._base = open_workspace(self.path, a.username, a.password)
+            self._views = {"head": self._base}
+        if who not in self._views:
+            view = copy.copy(self._base)  # same engine, key and lock; another user
+            view.user = self.users[self._username(who)]
+            self._views[who] = view
+        return self._views[who]
+
+    def current(self) -> Workspace:
+        """Any unlocked workspace, for reading the audit table directly (which adds no entry)."""
+        return self.as_("head")
+
+    def login(self, who: str) -> Workspace:
+        """Signs ``who`` in for real (``open_workspace``), after closing the shared store.
+        The caller locks it when done; :meth:`as_` opens the shared store again."""
         self.close()
-        if who == "admin":
-            self._ws = open_workspace(self.path, ADMIN, ADMIN_PW)
-        else:
-            a = ACCOUNTS[who]
-            self._ws = open_workspace(self.path, a.username, a.password)
-        self._who = who
-        return self._ws
+        password = ADMIN_PW if who == "admin" else ACCOUNTS[who].password
+        return open_workspace(self.path, self._username(who), password)
 
     def close(self) -> None:
-        if self._ws is not None:
-            self._ws.lock()
-        self._ws, self._who = None, None
+        if self._base is not None:
+            self._base.lock()
+        self._base, self._views = None, {}
 
 
 @contextmanager
@@ -528,10 +552,6 @@ def audit_rows(ws: Workspace) -> list[tuple[str, ...]]:
             (str(e.seq), e.at, e.actor, e.action, e.object_type, e.object_id, e.unit, e.detail, e.prev_hash, e.hash)
             for e in s.scalars(select(AuditEntry).order_by(AuditEntry.seq))
         ]
-
-
-def codelists() -> Any:
-    return default_codelists()
 
 
 __all__ = [

@@ -343,13 +343,11 @@ def test_every_record_type_imports_exactly_what_the_form_stores(head_ws: Any, tm
 def test_a_draft_the_store_cannot_hold_is_a_row_error_not_a_crash(head_ws: Any, tmp_path: Path) -> None:
     # data_accesses.stakeholder_type is NOT NULL although a draft may leave it empty (records.py
     # crashes with an IntegrityError there); the import reports the row instead.
-    path = write_csv(tmp_path / "d.csv", ["given_on", "stakeholder", "status"], [["2024-01-16", "IOM", "draft"]])
-    try:
-        result = bi.import_file(head_ws, "data_access", path)
-    except bi.ImportRejected as exc:
-        assert str(exc).startswith("Row 2, column stakeholder_type: Required.")
-    else:
-        assert result.imported == 1
+    # The column must be filled even for a draft (the spec now says so): a row error, not a crash.
+    path = write_csv(tmp_path / "d.csv", ["given_on", "stakeholder", "stakeholder_type", "status"], [["2024-01-16", "IOM", "", "draft"]])
+    with pytest.raises(bi.ImportRejected) as exc:
+        bi.import_file(head_ws, "data_access", path)
+    assert str(exc.value).startswith("Row 2, column stakeholder_type: Required.")
 
 
 # --- all rows or none ----------------------------------------------------------------------------

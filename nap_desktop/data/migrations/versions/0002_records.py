@@ -171,7 +171,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('level', sa.String(length=16), nullable=False),
     sa.Column('established_on', sa.Date(), nullable=True),
-    sa.Column('functional', sa.Boolean(), nullable=False),
+    sa.Column('functional', sa.Boolean(), nullable=True),
     sa.Column('members_female', sa.Integer(), nullable=False),
     sa.Column('members_male', sa.Integer(), nullable=False),
     sa.Column('members_transgender', sa.Integer(), nullable=False),
@@ -424,12 +424,16 @@ def upgrade() -> None:
     sa.Column('address', sa.Text(), nullable=False),
     sa.Column('name_key', sa.String(length=200), nullable=False),
     sa.Column('id_key', sa.String(length=40), nullable=False),
+    sa.Column('passport_key', sa.String(length=40), nullable=False),
+    sa.Column('other_id_key', sa.String(length=40), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['persons.id'], ),
     sa.PrimaryKeyConstraint('person_id')
     )
     with op.batch_alter_table('person_identities', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_person_identities_id_key'), ['id_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_identities_name_key'), ['name_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_identities_other_id_key'), ['other_id_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_identities_passport_key'), ['passport_key'], unique=False)
 
     op.create_table('screenings',
     sa.Column('person_id', sa.String(length=36), nullable=False),
@@ -473,8 +477,8 @@ def upgrade() -> None:
     op.create_table('survey_responses',
     sa.Column('survey_topic', sa.String(length=32), nullable=False),
     sa.Column('responded_on', sa.Date(), nullable=False),
-    sa.Column('sex', sa.String(length=16), nullable=False),
-    sa.Column('age_group', sa.String(length=16), nullable=False),
+    sa.Column('sex', sa.String(length=16), nullable=True),
+    sa.Column('age_group', sa.String(length=16), nullable=True),
     sa.Column('district', sa.String(length=80), nullable=True),
     sa.Column('satisfaction', sa.Integer(), nullable=False),
     sa.Column('provider_id', sa.String(length=36), nullable=True),
@@ -503,9 +507,9 @@ def upgrade() -> None:
     sa.Column('screening_id', sa.String(length=36), nullable=True),
     sa.Column('beneficiary_role', sa.String(length=24), nullable=False),
     sa.Column('referred_on', sa.Date(), nullable=False),
-    sa.Column('direction', sa.String(length=8), nullable=False),
+    sa.Column('direction', sa.String(length=8), nullable=True),
     sa.Column('provider_id', sa.String(length=36), nullable=True),
-    sa.Column('consent', sa.String(length=12), nullable=False),
+    sa.Column('consent', sa.String(length=12), nullable=True),
     sa.Column('outcome', sa.String(length=24), nullable=True),
     sa.Column('feedback_on', sa.Date(), nullable=True),
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -536,7 +540,7 @@ def upgrade() -> None:
     sa.Column('case_id', sa.String(length=36), nullable=True),
     sa.Column('screening_id', sa.String(length=36), nullable=True),
     sa.Column('identified_on', sa.Date(), nullable=False),
-    sa.Column('arrest_status', sa.String(length=24), nullable=False),
+    sa.Column('arrest_status', sa.String(length=24), nullable=True),
     sa.Column('arrested_on', sa.Date(), nullable=True),
     sa.Column('organised_group', sa.Boolean(), nullable=False),
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -571,7 +575,7 @@ def upgrade() -> None:
     sa.Column('service_type', sa.String(length=32), nullable=False),
     sa.Column('started_on', sa.Date(), nullable=False),
     sa.Column('ended_on', sa.Date(), nullable=True),
-    sa.Column('consent', sa.String(length=12), nullable=False),
+    sa.Column('consent', sa.String(length=12), nullable=True),
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('origin_unit', sa.String(length=24), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
