@@ -8,6 +8,7 @@ One history serves SQLite/SQLCipher and PostgreSQL.
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 from datetime import UTC, datetime
@@ -34,15 +35,18 @@ def _config() -> Config:
 
 def head_revision() -> str:
     """The newest schema revision this build knows."""
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    assert head is not None
-    return head
+    return _revisions()[-1]
+
+
+@functools.cache
+def _revisions() -> tuple[str, ...]:
+    script = ScriptDirectory.from_config(_config())
+    return tuple(rev.revision for rev in reversed(list(script.walk_revisions())))
 
 
 def known_revisions() -> list[str]:
-    """All revisions of this build, oldest first."""
-    script = ScriptDirectory.from_config(_config())
-    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    """All revisions of this build, oldest first (read once per process: they ship with it)."""
+    return list(_revisions())
 
 
 def current_revision(engine: Engine) -> str | None:
