@@ -831,7 +831,7 @@ def list_records(
                     date=dval,
                     summary={c: _jsonable(getattr(r, c, None)) for c in rt.summary if hasattr(r, c)},
                     sex=p.sex if p else None,
-                    age_years=p.age_years if p else None,
+                    age_years=_current_age(p) if p else None,
                     citizenship=p.citizenship if p else None,
                     name=name,
                     deleted=r.deleted,
@@ -840,6 +840,13 @@ def list_records(
         if shown:
             ws.audit(s, "record.personal_listed", object_type=rt.name, detail={"rows": shown})
         return Page(rows=out, total=total, offset=offset, limit=limit)
+
+
+def _current_age(p: Person) -> int | None:
+    """Today's age: from the date of birth when known, else the recorded age."""
+    if p.date_of_birth is not None:
+        return age_on(p.date_of_birth, today())
+    return p.age_years
 
 
 def find_duplicate_persons(
