@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Sets everything up, creates (or reuses) the demo workspace and opens it.
+# Sets everything up, creates (or reuses) the demo workspace and opens it in the desktop app.
 run: $(STAMP)
 	$(BIN)/nap-desktop demo --workspace $(DEMO) --records 5000
+	$(BIN)/python -m nap_desktop.app --workspace $(DEMO) --user demo
 
 # Sets everything up and runs the whole test suite.
 test: $(STAMP)

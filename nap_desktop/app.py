@@ -38,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from nap_desktop.ui import i18n, preferences
     from nap_desktop.ui.controller import AppController
     from nap_desktop.ui.errors import install_excepthook
+    from nap_desktop.ui.qt_compat import GuiThreadGarbageCollector
 
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "nap-desktop"])
@@ -47,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     configure_logging(config.app_log_dir(), verbose=args.verbose, console=args.verbose)
     install_excepthook()
+    collector = GuiThreadGarbageCollector(app)
     i18n.set_language(args.lang or preferences.language() or "en")
     workspace = config.resolve_workspace_dir(args.workspace)
     controller = AppController(workspace, user=args.user)
@@ -56,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(app.exec())
     finally:
         controller.shutdown()
+        collector.stop()
 
 
 if __name__ == "__main__":

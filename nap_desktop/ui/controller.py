@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QObject, Signal
@@ -22,13 +23,17 @@ from nap_desktop import config
 from nap_desktop.security.crypto import KdfParams
 from nap_desktop.services.context import Workspace
 from nap_desktop.ui import i18n, preferences
-from nap_desktop.ui.change_password_dialog import ChangePasswordDialog
-from nap_desktop.ui.first_run_wizard import FirstRunWizard
 from nap_desktop.ui.idle import IdleWatcher
 from nap_desktop.ui.login_dialog import LoginDialog
-from nap_desktop.ui.main_window import MainWindow
 from nap_desktop.ui.session import SessionRef
-from nap_desktop.ui.workers import wait_for_workers
+from nap_desktop.ui import workers
+
+if TYPE_CHECKING:
+    from nap_desktop.ui.first_run_wizard import FirstRunWizard
+    from nap_desktop.ui.main_window import MainWindow
+
+# NOTE: the wizard, the main window and their forms are imported when first needed, so that the
+# sign-in window appears sooner after start.
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +82,8 @@ class AppController(QObject):
             self.show_wizard()
 
     def show_wizard(self) -> FirstRunWizard:
+        from nap_desktop.ui.first_run_wizard import FirstRunWizard
+
         self.wizard = FirstRunWizard(self.path, kdf=self.kdf)
         self.wizard.language_change_requested.connect(self.set_language)
         self.wizard.accepted.connect(self._on_wizard_accepted)
@@ -153,10 +160,14 @@ class AppController(QObject):
         self.idle.set_minutes(preferences.idle_minutes(ws.workspace_id))
         self.idle.start()
         if ws.user.must_change_password:
+            from nap_desktop.ui.change_password_dialog import ChangePasswordDialog
+
             dlg = ChangePasswordDialog(ws, forced=True, parent=self.main)
             dlg.open()
 
     def _build_main(self) -> MainWindow:
+        from nap_desktop.ui.main_window import MainWindow
+
         assert self.ref is not None
         main = MainWindow(self.ref)
         main.lock_requested.connect(lambda: self.lock(reason="manual"))
@@ -178,9 +189,15 @@ class AppController(QObject):
         """Hides every window, drops the data key, shows the sign-in window."""
         if self.ref is None or not self.ref.unlocked:
             return
+        if reason == "idle" and workers.busy():
+            # NOTE: a long operation (an import) is running and the user is waiting for it: the
+            # idle time counts from when it ends, rather than cancelling it half-way.
+            self.idle.start()
+            return
         logger.info("locking the workspace (%s)", reason)
         self.idle.stop()
-        wait_for_workers(30_000)
+        workers.cancel_all()
+        workers.wait_for_workers(30_000)
         login = self.login
         self._hidden = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w is not login]
         for w in self._hidden:
@@ -246,7 +263,8 @@ class AppController(QObject):
 
     def shutdown(self) -> None:
         self.idle.stop()
-        wait_for_workers(30_000)
+        workers.cancel_all()
+        workers.wait_for_workers(30_000)
         if self.main is not None and _alive(self.main):
             self.main.discard_all()
             self.main._quitting = True  # noqa: SLF001

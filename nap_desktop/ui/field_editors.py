@@ -605,9 +605,10 @@ class _ListTableEditor(FieldEditor):
         for c in range(self.table.columnCount()):
             mode = QHeaderView.ResizeMode.Stretch if c == self.stretch_column else QHeaderView.ResizeMode.ResizeToContents
             hh.setSectionResizeMode(c, mode)
-        rows = max(self.table.rowCount(), 2)
-        row_h = self.table.rowHeight(0) if self.table.rowCount() else self.table.verticalHeader().defaultSectionSize()
-        h = hh.sizeHint().height() + rows * row_h + 2 * self.table.frameWidth() + 4
+        n = self.table.rowCount()
+        default = self.table.verticalHeader().defaultSectionSize()
+        body = sum(self.table.rowHeight(r) for r in range(n)) + max(0, 2 - n) * default
+        h = hh.sizeHint().height() + body + 2 * self.table.frameWidth() + 8
         if self.table.horizontalScrollBar().isVisible():
             h += self.table.horizontalScrollBar().sizeHint().height()
         self.table.setFixedHeight(h)

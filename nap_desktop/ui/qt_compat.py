@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Work-arounds for defects of the Qt binding in use. Applied once, when ``nap_desktop.ui`` loads.
+"""Work-arounds for defects of the Qt binding in use.
+
+1. :func:`apply` (run when ``nap_desktop.ui`` loads): ``None``'s reference count under PySide6 6.12.
+2. :class:`GuiThreadGarbageCollector` (installed by ``app.py`` and the GUI tests): Python's cyclic
+   garbage collector runs only on the GUI thread.
 
 NOTE: PySide6 6.12.0 on CPython 3.11 drops one reference to ``None`` on every call of a method
 that returns nothing (``setText``, ``show``, ``emit(None)`` …): its binaries assume the immortal
@@ -14,8 +18,11 @@ which is exactly what immortality does on 3.12.
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import sys
+
+from PySide6.QtCore import QObject, QTimer
 
 logger = logging.getLogger(__name__)
 
@@ -56,3 +63,43 @@ def apply() -> bool:
     else:
         logger.warning("PySide6 6.12 on Python 3.11: could not apply the reference-count work-around")
     return ok
+
+
+class GuiThreadGarbageCollector(QObject):
+    """Runs Python's cyclic garbage collection on the GUI thread only (calibre's recipe).
+
+    NOTE: with automatic collection, a collection may start on a worker thread (whichever thread
+    allocates when a threshold is crossed) and free the Python wrapper of a Qt object there; Qt
+    objects must be destroyed on their own thread, and the process can crash (seen in the GUI
+    tests: a segmentation fault in a worker thread "Garbage-collecting"). So automatic collection
+    is switched off and this timer collects, generation by generation, as the thresholds say.
+    """
+
+    INTERVAL_MS = 500
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.threshold = gc.get_threshold()
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.setInterval(self.INTERVAL_MS)
+        self._timer.timeout.connect(self.check)
+        self._timer.start()
+
+    def check(self) -> None:
+        """Collects the generations whose thresholds are crossed (the timer calls it)."""
+        c0, c1, c2 = gc.get_count()
+        if c0 > self.threshold[0]:
+            gc.collect(0)
+            if c1 > self.threshold[1]:
+                gc.collect(1)
+                if c2 > self.threshold[2]:
+                    gc.collect(2)
+
+    def stop(self) -> None:
+        """Gives collection back to Python (at exit), if it was Python's before."""
+        self._timer.stop()
+        gc.collect()
+        if self._was_enabled:
+            gc.enable()

@@ -1,0 +1,2020 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The indicator engine: every indicator of the framework for a unit subtree and a period.
+
+What it computes is data (``resources/framework.toml``, :mod:`nap_desktop.domain.framework`):
+each indicator names a rule of this module and its parameters. Every rule is a handful of SQL
+aggregates (``GROUP BY``) built with SQLAlchemy Core, so the same code runs on SQLite/SQLCipher and
+PostgreSQL; no rule loops over records in Python. What comes back from the database is already
+aggregated: at most one row per combination of code-list values (sex × age band × citizenship ×
+province …), which Python only adds up into the breakdowns.
+
+Conventions every rule shares:
+
+- Records that are deleted (tombstones) or drafts never count. Rows of related tables (case
+  events and parties, codes, count matrices) count through their live parent record.
+- A record belongs to the scope through its own ``unit`` (the unit and every unit below it). At
+  national scope (the root unit) no unit condition is applied at all.
+- A record belongs to the period through its date field, compared as a half-open date range
+  ``start <= d < end + 1 day`` (never with date functions). Record types without a date of their
+  own (providers, coordination bodies, milestones) are "on record at the end of the period":
+  created before the end of the period (``created_at`` is UTC; periods are calendar dates).
+- People are counted once (``COUNT`` over a per-person ``GROUP BY``) where the plan counts people.
+  A person's age is the age on the first event counted in the period, from the date of birth, or
+  from the recorded age carried forward from when the person was recorded (the same rule as
+  :func:`nap_desktop.services.records._context`). Age groups: 0–17, 18+ and unknown; CTDC bands.
+- Breakdowns by the person's sex, age group, age band, citizenship and province add up to the
+  value (``IndicatorValue.additive``). Breakdowns by event attributes (type of support, form of
+  exploitation, role …) count a person under every value the person had, so they need not add up.
+
+Status indicators read milestones whose ``indicator`` field holds the indicator's code.
+
+Statements are built with the period and the unit list as bound parameters and kept per process
+(:meth:`_Ctx.cached`): building the larger ones costs more Python time than running them on a
+month of one circle. Indicators that read the same records share one statement (one per-person
+pass over the services serves 1.2.a, 1.2.b, 1.2.c, 1.4.a and 6.1.b).
+
+Public API: :func:`compute_indicators` and :func:`drill_down` check permissions and open the
+session; :func:`evaluate` and :func:`drill` are the same on a given session and unit set (used by
+the monthly returns and by the cross-database tests).
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import re
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    union,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+from nap_desktop.data.db import shrink_memory
+from nap_desktop.data.models import UTCDateTime
+from nap_desktop.data.record_models import (
+    AnalysisNote,
+    AwarenessSession,
+    Case,
+    CaseEvent,
+    CaseParty,
+    CheckpointLog,
+    CoordinationEntity,
+    CoordinationGap,
+    CoordinationMeeting,
+    DataAccess,
+    Milestone,
+    Person,
+    RecordCode,
+    RecordCount,
+    Screening,
+    ServiceProvider,
+    ServiceProvision,
+    Suspect,
+    SurveyResponse,
+    Training,
+)
+from nap_desktop.domain.codelists import CodeLists, default_codelists
+from nap_desktop.domain.framework import Framework, Indicator, default_framework
+from nap_desktop.errors import ConfigError, NotFound, ValidationError
+from nap_desktop.security.permissions import Perm
+from nap_desktop.services.context import Workspace
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DrillDown",
+    "IndicatorReport",
+    "IndicatorValue",
+    "Period",
+    "check_framework",
+    "compute_indicators",
+    "drill",
+    "drill_down",
+    "evaluate",
+]
+
+Number = int | float
+ZERO_FILL_MAX = 25  # code lists up to this size show every code (zeros too) in a breakdown
+NOT_RECORDED = "not_recorded"  # an event with no code of a multi-valued field
+NOT_IN_LIST = "not_in_list"  # a stored code the current code list no longer has
+ORGANISATION = "organisation"  # a provider counted next to persons
+NONE = "none"  # a case with no linked victim / suspect
+PERSON_DIMS = ("sex", "age_group", "ctdc_age_band", "citizenship", "location")
+
+
+# --- periods -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period: calendar dates ``start`` to ``end``, both included."""
+
+    start: date
+    end: date
+    kind: str = "custom"  # month / quarter / year / custom
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValidationError("The period ends before it starts.", {"period": "reversed"})
+        if self.kind not in ("month", "quarter", "year", "custom"):
+            raise ValidationError("A period is a month, a quarter, a year or a date range.", {"period": "kind"})
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        return cls(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]), "month")
+
+    @classmethod
+    def quarter(cls, year: int, quarter: int) -> Period:
+        if quarter not in (1, 2, 3, 4):
+            raise ValidationError("A quarter is 1 to 4.", {"period": "quarter"})
+        first = 3 * quarter - 2
+        return cls(date(year, first, 1), cls.month(year, first + 2).end, "quarter")
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(date(year, 1, 1), date(year, 12, 31), "year")
+
+    @classmethod
+    def custom(cls, start: date, end: date) -> Period:
+        return cls(start, end, "custom")
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """``2026-06`` (month), ``2026-Q2`` (quarter), ``2026`` (year), ``2026-01-01..2026-03-31``."""
+        t = text.strip()
+        try:
+            if m := re.fullmatch(r"(\d{4})-(\d{2})", t):
+                return cls.month(int(m[1]), int(m[2]))
+            if m := re.fullmatch(r"(\d{4})-[Qq]([1-4])", t):
+                return cls.quarter(int(m[1]), int(m[2]))
+            if m := re.fullmatch(r"(\d{4})", t):
+                return cls.year(int(m[1]))
+            if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})", t):
+                return cls.custom(date.fromisoformat(m[1]), date.fromisoformat(m[2]))
+        except ValueError:
+            pass
+        raise ValidationError(
+            "Write the period as 2026-06 (month), 2026-Q2 (quarter), 2026 (year) or 2026-01-01..2026-03-31.",
+            {"period": "format"},
+        )
+
+    @property
+    def stop(self) -> date:
+        """The day after ``end`` (periods are compared as ``start <= d < stop``)."""
+        return self.end + timedelta(days=1)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def label(self) -> str:
+        if self.kind == "month":
+            return f"{self.start:%Y-%m}"
+        if self.kind == "quarter":
+            return f"{self.start.year}-Q{(self.start.month + 2) // 3}"
+        if self.kind == "year":
+            return str(self.start.year)
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+    def previous(self) -> Period:
+        """The period of the same kind just before (a custom range: the same number of days)."""
+        if self.kind == "month":
+            d = self.start - timedelta(days=1)
+            return Period.month(d.year, d.month)
+        if self.kind == "quarter":
+            d = self.start - timedelta(days=1)
+            return Period.quarter(d.year, (d.month + 2) // 3)
+        if self.kind == "year":
+            return Period.year(self.start.year - 1)
+        return Period.custom(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorValue:
+    """One indicator for one scope and period. Plain data: renderers and returns read it.
+
+    Attributes:
+        code: The indicator code (``1.3.a``).
+        kind: count / percent / status / change.
+        value: The number: a count; a percent (0–100, ``None`` without a denominator); 1 or 0 for a
+            status (reached or not); the change against the previous period.
+        numerator, denominator: The parts of a percent; for counts and statuses the counted part
+            and its base where the definition has one (e.g. functional / in place); else ``None``.
+        breakdown: disaggregation → key → number (a percent for percent indicators).
+        status: The state in words for status and change indicators.
+        fractions: For percents, disaggregation → key → (numerator, denominator).
+        previous: The previous period's value, for change indicators and 3.2.a.
+        additive: The disaggregations whose keys add up: to the value (counts, changes), or to the
+            numerator and the denominator (percents). Empty for statuses.
+    """
+
+    code: str
+    kind: str
+    value: Number | None
+    numerator: Number | None = None
+    denominator: Number | None = None
+    breakdown: Mapping[str, Mapping[str, Number]] = field(default_factory=lambda: MappingProxyType({}))
+    status: str | None = None
+    fractions: Mapping[str, Mapping[str, tuple[Number, Number]]] = field(default_factory=lambda: MappingProxyType({}))
+    previous: Number | None = None
+    additive: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IndicatorReport:
+    """Every computed indicator of one scope and period, in framework order."""
+
+    framework_version: int
+    scope: str
+    period: Period
+    computed_at: datetime
+    values: Mapping[str, IndicatorValue]
+
+    def __getitem__(self, code: str) -> IndicatorValue:
+        return self.values[code]
+
+
+@dataclass(frozen=True)
+class DrillDown:
+    """The records behind a value (or one breakdown key): ids only, by record type."""
+
+    code: str
+    disaggregation: str | None
+    key: str | None
+    records: Mapping[str, tuple[str, ...]]
+    person_ids: tuple[str, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return sum(len(v) for v in self.records.values())
+
+
+# --- SQL helpers -------------------------------------------------------------------------------
+
+
+class _YearsBetween(FunctionElement[int]):
+    """Completed years from date ``a`` to date ``b`` (negative when ``b`` is earlier), as an integer.
+
+    ``(yyyymmdd(b) - yyyymmdd(a)) / 10000`` with integer division truncating toward zero — the same
+    as :func:`nap_desktop.domain.validation.age_on` for ``b >= a``. Dialects build ``yyyymmdd``
+    their own way; SQLite reads it from the ISO text it stores dates and datetimes as.
+    """
+
+    type = Integer()
+    name = "years_between"
+    inherit_cache = True
+
+
+@compiles(_YearsBetween)
+def _years_between_default(element: _YearsBetween, compiler: Any, **kw: Any) -> str:
+    a, b = (compiler.process(c, **kw) for c in element.clauses)
+
+    def ymd(x: str) -> str:
+        return f"(CAST(EXTRACT(YEAR FROM {x}) AS INTEGER) * 10000 + CAST(EXTRACT(MONTH FROM {x}) AS INTEGER) * 100 + CAST(EXTRACT(DAY FROM {x}) AS INTEGER))"
+
+    return f"(({ymd(b)} - {ymd(a)}) / 10000)"
+
+
+@compiles(_YearsBetween, "sqlite")
+def _years_between_sqlite(element: _YearsBetween, compiler: Any, **kw: Any) -> str:
+    a, b = (compiler.process(c, **kw) for c in element.clauses)
+
+    def ymd(x: str) -> str:
+        return f"CAST(replace(substr({x}, 1, 10), '-', '') AS INTEGER)"
+
+    return f"(({ymd(b)} - {ymd(a)}) / 10000)"
+
+
+def _age_at(person: Any, on: Any) -> ColumnElement[Any]:
+    """The person's age in completed years on ``on`` (an SQL date), or NULL when unknown."""
+    return case(
+        (person.date_of_birth.is_not(None), _YearsBetween(person.date_of_birth, on)),
+        (person.age_years.is_not(None), person.age_years + _YearsBetween(person.created_at, on)),
+        else_=None,
+    )
+
+
+def _fence(stmt: Select[Any]) -> Select[Any]:
+    """The same query with ``OFFSET 0``.
+
+    NOTE: a subquery with an OFFSET is never merged into the query around it (SQLite's flattener,
+    rule 14; PostgreSQL's planner likewise), so the CASE expressions it computes run once per
+    row instead of once per use in the enclosing aggregate. Standard SQL on every dialect.
+    """
+    return stmt.offset(0)
+
+
+def _via_record(col: Any) -> ColumnElement[str]:
+    """``col || ''``: the same value, but no index on ``col`` alone can serve a comparison with it.
+
+    NOTE: for the code and count tables (``record_codes``, ``record_counts``), whose ``field``
+    index lists every session's or training's rows nationwide. Without table statistics SQLite
+    prefers that index and scans the whole field; comparing ``field || ''`` makes it start from
+    the (scoped, dated) parent records and look rows up by their primary key (record id) instead.
+    Portable SQL; PostgreSQL plans by its statistics either way.
+    """
+    return col.op("||")(literal_column("''"))
+
+
+def _flag(cond: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((cond, 1), else_=0)
+
+
+def _sum(expr: ColumnElement[Any]) -> ColumnElement[Any]:
+    return func.coalesce(func.sum(expr), 0)
+
+
+# --- the evaluation context --------------------------------------------------------------------
+
+
+_STATEMENTS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()  # built statements, see _Ctx.cached
+_STATEMENTS_MAX = 256
+
+
+class _Ctx:
+    """What every rule needs: the session, the scope, the period, the code lists; a memo so
+    indicators that share a query (the four awareness percentages, the trainings) run it once.
+
+    Period bounds and the unit list are bound parameters (``p_start``, ``p_stop``, ``q_start``,
+    ``q_stop`` for the previous period, ``p_stop_dt``, ``units``), never literals, so a statement
+    built once serves every period and scope of the same shape (:meth:`cached`): building the
+    larger statements costs more Python time than running them on a month of data.
+    """
+
+    def __init__(self, s: Session, units: Collection[str] | None, period: Period, cl: CodeLists, fw: Framework) -> None:
+        self.s = s
+        self.national = units is None
+        self.period = period
+        self.cl = cl
+        self.fw = fw
+        self.start = bindparam("p_start", type_=Date())
+        self.stop = bindparam("p_stop", type_=Date())
+        self.prev_start = bindparam("q_start", type_=Date())
+        self.prev_stop = bindparam("q_stop", type_=Date())
+        self.stop_dt = bindparam("p_stop_dt", type_=UTCDateTime())
+        self._units = bindparam("units", expanding=True)
+        prev = period.previous()
+        self.params: dict[str, Any] = {
+            "p_start": period.start,
+            "p_stop": period.stop,
+            "q_start": prev.start,
+            "q_stop": prev.stop,
+            "p_stop_dt": datetime.combine(period.stop, time.min, UTC),
+        }
+        if units is not None:
+            self.params["units"] = sorted(units) or [""]
+        self.wanted: list[Indicator] = list(fw)  # indicators computed together (shared passes)
+        self._memo: dict[Any, Any] = {}
+
+    def memo(self, key: Any, fn: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = fn()
+        return self._memo[key]
+
+    def cached(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        """``build()`` once per process for ``key`` and this context's shape (national or not,
+        code lists, framework); ``build`` may only use the context's bound parameters."""
+        full = (*key, self.national, id(self.cl), id(self.fw))
+        hit = _STATEMENTS.get(full)
+        if hit is None or hit[0] is not self.cl or hit[1] is not self.fw:
+            hit = (self.cl, self.fw, build())
+            _STATEMENTS[full] = hit
+            while len(_STATEMENTS) > _STATEMENTS_MAX:
+                _STATEMENTS.popitem(last=False)
+        else:
+            _STATEMENTS.move_to_end(full)
+        return hit[2]
+
+    def live(self, model: Any, *, scoped: bool = True) -> list[ColumnElement[bool]]:
+        """Not deleted, not a draft, and (``scoped``) in the unit subtree."""
+        conds: list[ColumnElement[bool]] = [model.deleted.is_(False), model.status == "complete"]
+        if scoped and not self.national:
+            conds.append(model.unit.in_(self._units))
+        return conds
+
+    def in_period(self, col: Any, *, previous: bool = False) -> ColumnElement[bool]:
+        if previous:
+            return and_(col >= self.prev_start, col < self.prev_stop)
+        return and_(col >= self.start, col < self.stop)
+
+    def recorded_by_end(self, model: Any) -> ColumnElement[bool]:
+        return model.created_at < self.stop_dt
+
+    def codes(self, list_name: str, *, groups: Iterable[str] | None = None) -> list[str]:
+        cl = self.cl[list_name]
+        if groups is None:
+            return [e.code for e in cl.entries]
+        wanted = set(groups)
+        return [e.code for e in cl.entries if e.group in wanted]
+
+    def execute(self, stmt: Any) -> Any:
+        return self.s.execute(stmt, self.params)
+
+    def rows(self, stmt: Any) -> list[Any]:
+        return list(self.execute(stmt).all())
+
+    def scalar(self, stmt: Any) -> Any:
+        return self.s.scalar(stmt, self.params)
+
+    def scalars(self, stmt: Any) -> list[Any]:
+        return list(self.s.scalars(stmt, self.params))
+
+
+@dataclass
+class _Out:
+    """What a rule returns; :func:`_finish` turns it into an :class:`IndicatorValue`."""
+
+    value: Number | None
+    numerator: Number | None = None
+    denominator: Number | None = None
+    breakdown: dict[str, dict[str, Number]] = field(default_factory=dict)
+    fractions: dict[str, dict[str, tuple[Number, Number]]] = field(default_factory=dict)
+    status: str | None = None
+    previous: Number | None = None
+    additive: tuple[str, ...] = ()
+
+
+def _pct(num: Number, den: Number) -> float | None:
+    return None if not den else 100.0 * num / den
+
+
+def _percent_out(num: Number, den: Number, fractions: dict[str, dict[str, tuple[Number, Number]]], additive: Iterable[str] = ()) -> _Out:
+    breakdown = {d: {k: p for k, (n, m) in keys.items() if (p := _pct(n, m)) is not None} for d, keys in fractions.items()}
+    return _Out(_pct(num, den), num, den, breakdown, fractions, additive=tuple(additive))
+
+
+# --- persons: distinct people with their attributes -------------------------------------------
+
+
+def _band_expr(ctx: _Ctx, age: Any) -> ColumnElement[str]:
+    bands = ctx.cl["ctdc_age_band"].bands()
+    whens = [(age < 0, "unknown")] + [(age <= b.max_age, b.code) for b in bands if b.max_age is not None]
+    last = next((b.code for b in bands if b.max_age is None), "unknown")
+    return case((age.is_(None), "unknown"), *whens, else_=last)
+
+
+def _group_expr(ctx: _Ctx, age: Any) -> ColumnElement[str]:
+    child = ctx.cl["age_group"].find("child")
+    limit = child.max_age if child is not None and child.max_age is not None else 17
+    return case((age.is_(None), "unknown"), (age < 0, "unknown"), (age <= limit, "child"), else_="adult")
+
+
+def _band_to_group(ctx: _Ctx) -> dict[str, str]:
+    """CTDC band → age group (a band never straddles 18; checked here)."""
+    child = ctx.cl["age_group"].find("child")
+    limit = child.max_age if child is not None and child.max_age is not None else 17
+    out = {"unknown": "unknown"}
+    for b in ctx.cl["ctdc_age_band"].bands():
+        lo, hi = b.min_age or 0, b.max_age
+        if lo <= limit and (hi is None or hi > limit):
+            raise ConfigError(f"The CTDC age band {b.code} straddles the child/adult limit.")
+        out[b.code] = "child" if lo <= limit else "adult"
+    return out
+
+
+@dataclass(frozen=True)
+class _Flags:
+    """Event attributes of a fact query counted per person (or per case): column → codes.
+
+    Only the codes listed are counted. ``nullable`` dims also count NULL (as "unknown");
+    ``multi`` dims come from an outer-joined code table, where NULL means no code was recorded.
+    """
+
+    dims: Mapping[str, tuple[str, ...]]
+    nullable: frozenset[str] = frozenset()
+    multi: frozenset[str] = frozenset()
+
+
+def _flag_conditions(f: Any, flags: _Flags) -> list[tuple[str, str, ColumnElement[bool]]]:
+    """(dim, key, condition on a fact row) for every key a flag dimension can take."""
+    out: list[tuple[str, str, ColumnElement[bool]]] = []
+    for dim, codes in flags.dims.items():
+        col = f.c[dim]
+        null_key = NOT_RECORDED if dim in flags.multi else "unknown" if dim in flags.nullable else None
+        for code in codes:
+            out.append((dim, code, or_(col == code, col.is_(None)) if code == null_key else col == code))
+        if null_key is not None and null_key not in codes:
+            out.append((dim, null_key, col.is_(None)))
+    return out
+
+
+def _flag_columns(f: Any, flags: _Flags, *, prefix: str = "g", where: ColumnElement[bool] | None = None) -> tuple[list[Any], list[tuple[str, str, str]]]:
+    cols: list[Any] = []
+    labels: list[tuple[str, str, str]] = []
+    for i, (dim, key, cond) in enumerate(_flag_conditions(f, flags)):
+        lab = f"{prefix}{i}"
+        cols.append(func.max(_flag(cond if where is None else and_(where, cond))).label(lab))
+        labels.append((dim, key, lab))
+    return cols, labels
+
+
+def _age_of(P: Any, on: Any, *, agg: bool = False) -> ColumnElement[Any]:
+    """:func:`_age_at`, or its per-group form (``agg``) over a GROUP BY on the person id."""
+    if not agg:
+        return _age_at(P, on)
+    dob, years, created = func.max(P.date_of_birth), func.max(P.age_years), func.max(P.created_at)
+    return case(
+        (dob.is_not(None), _YearsBetween(dob, on)),
+        (years.is_not(None), years + _YearsBetween(created, on)),
+        else_=None,
+    )
+
+
+def _person_attr_columns(ctx: _Ctx, P: Any, dims: Collection[str], *, agg: bool) -> dict[str, ColumnElement[Any]]:
+    """Sex, citizenship and province of the person (``max()`` of them per group when ``agg``)."""
+    def col(c: Any) -> Any:
+        return func.max(c) if agg else c
+
+    out: dict[str, ColumnElement[Any]] = {}
+    if "sex" in dims:
+        out["sex"] = func.coalesce(col(P.sex), "unknown")
+    if "citizenship" in dims:
+        out["citizenship"] = func.coalesce(col(P.citizenship), "unknown")
+    if "location" in dims:
+        out["location"] = func.coalesce(col(P.residence_province), "unknown")
+    return out
+
+
+@dataclass(frozen=True)
+class _Member:
+    """One count made in a shared per-person pass: its key, which fact rows it takes (a
+    condition on the facts subquery) and the event flags it breaks down by."""
+
+    key: str
+    cond: Callable[[Any], ColumnElement[bool]]
+    flags: _Flags = _Flags({})
+
+
+@dataclass
+class _PersonCounts:
+    total: int = 0
+    breakdown: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    cube: list[tuple[dict[str, str], int]] = field(default_factory=list)  # person attributes → persons
+
+
+def _person_pass(
+    ctx: _Ctx, key: tuple[Any, ...], build: Callable[[], tuple[Select[Any], list[_Member], Collection[str]]]
+) -> dict[str, _PersonCounts]:
+    """Runs the statement of :func:`_person_statement` for ``build()``'s facts, members and dims
+    (built once per ``key``, see :meth:`_Ctx.cached`) and adds up its rows per member."""
+    stmt, keys, member_labels, attrs, band_name = ctx.cached(("persons", *key), lambda: _person_statement(ctx, *build()))
+    out = {k: _PersonCounts() for k in keys}
+    band_group = _band_to_group(ctx) if band_name == "ctdc_age_band" else {}
+    names = [*attrs, *([band_name] if band_name else [])]
+    for row in ctx.execute(stmt):
+        mp = row._mapping
+        i = int(mp["member"])
+        pc = out[keys[i]]
+        n = int(mp["n"])
+        pc.total += n
+        cell = {name: mp[name] for name in names}
+        if band_name == "ctdc_age_band":
+            cell["age_group"] = band_group.get(mp[band_name], "unknown")
+        pc.cube.append((cell, n))
+        for name, value in cell.items():
+            pc.breakdown[name][value] += n
+        for dim, code, lab in member_labels[i]:
+            if mp[lab]:
+                pc.breakdown[dim][code] += int(mp[lab])
+    return out
+
+
+def _person_statement(ctx: _Ctx, facts: Select[Any], members: list[_Member], dims: Collection[str]) -> tuple[Any, ...]:
+    """Distinct persons of ``facts`` (columns ``pid``, ``on`` and the flag columns) for several
+    counts at once, in one statement.
+
+    Inner level (a CTE when several members share it): GROUP BY the person id, joined to the
+    person row: the person's attributes, and per member whether the person counts, the age on
+    the member's first event, and the member's flags. Outer level, one branch per member
+    (UNION ALL): GROUP BY the attributes and the age band. Person attributes partition each
+    total; flags count a person once per value they had. The age is a column of the inner
+    aggregate, so the band's CASE reads it instead of recomputing it for every band.
+    """
+    f0 = facts.subquery("f0")
+    f = _fence(select(f0, *(_flag(m.cond(f0)).label(f"in{i}") for i, m in enumerate(members)))).subquery("f")
+    P = aliased(Person, name="p")
+    attrs = _person_attr_columns(ctx, P, dims, agg=True)
+    band_name = "ctdc_age_band" if "ctdc_age_band" in dims else "age_group" if "age_group" in dims else None
+    cols: list[Any] = [f.c.pid, *(c.label(n) for n, c in attrs.items())]
+    member_labels: list[list[tuple[str, str, str]]] = []
+    for i, m in enumerate(members):
+        cond = f.c[f"in{i}"] == 1
+        cols.append(func.max(f.c[f"in{i}"]).label(f"in{i}"))
+        if band_name:
+            cols.append(_age_of(P, func.min(case((cond, f.c.on), else_=None)), agg=True).label(f"age{i}"))
+        fcols, labels = _flag_columns(f, m.flags, prefix=f"m{i}g", where=None if len(members) == 1 else cond)
+        cols += fcols
+        member_labels.append(labels)
+    inner = select(*cols).join_from(f, P, P.id == f.c.pid).group_by(f.c.pid)
+    per = inner.cte("per") if len(members) > 1 else inner.subquery("per")
+    every = [lab for labels in member_labels for _, _, lab in labels]
+    branches = []
+    for i, labels in enumerate(member_labels):
+        keys: list[Any] = [per.c[n] for n in attrs]
+        if band_name:
+            age = per.c[f"age{i}"]
+            keys.append((_band_expr(ctx, age) if band_name == "ctdc_age_band" else _group_expr(ctx, age)).label(band_name))
+        mine = {lab for _, _, lab in labels}
+        branches.append(
+            select(
+                literal(i, Integer).label("member"),
+                *keys,
+                func.count().label("n"),
+                *((_sum(per.c[lab]) if lab in mine else literal(0, Integer)).label(lab) for lab in every),
+            )
+            .where(per.c[f"in{i}"] == 1)
+            .group_by(*keys)
+        )
+    stmt: Any = union_all(*branches) if len(branches) > 1 else branches[0]
+    return stmt, [m.key for m in members], member_labels, list(attrs), band_name
+
+
+def _persons(
+    ctx: _Ctx, key: tuple[Any, ...], facts: Callable[[], Select[Any]], flags: _Flags, dims: Collection[str]
+) -> tuple[int, dict[str, Counter[str]]]:
+    """Distinct persons of ``facts()`` for one count (see :func:`_person_pass`)."""
+    members = [_Member("one", lambda f: true(), flags)]
+    pc = _person_pass(ctx, (*key, tuple(sorted(dims))), lambda: (facts(), members, dims))["one"]
+    return pc.total, pc.breakdown
+
+
+def _wanted_dims(inds: Iterable[Indicator], extra: Iterable[str] = ()) -> set[str]:
+    return {d for i in inds for d in i.disaggregations if d in PERSON_DIMS} | set(extra)
+
+
+def _person_drill(ctx: _Ctx, facts: Select[Any], flags: _Flags, dim: str | None, key: str | None) -> tuple[list[str], list[str]]:
+    """(record ids, person ids) of ``facts`` behind a value or one breakdown key."""
+    f = facts.subquery("f")
+    if dim is None:
+        stmt = select(f.c.rid, f.c.pid).distinct()
+    elif dim in flags.dims:
+        conds = [c for d, k, c in _flag_conditions(f, flags) if d == dim and k == key]
+        stmt = select(f.c.rid, f.c.pid).where(conds[0] if conds else false()).distinct()
+    elif dim in PERSON_DIMS:
+        P = aliased(Person, name="p")
+        per = (
+            select(f.c.pid, *(c.label(n) for n, c in _person_attr_columns(ctx, P, [dim], agg=True).items()), _age_of(P, func.min(f.c.on), agg=True).label("age"))
+            .join_from(f, P, P.id == f.c.pid)
+            .group_by(f.c.pid)
+            .subquery("per")
+        )
+        attr = _group_expr(ctx, per.c.age) if dim == "age_group" else _band_expr(ctx, per.c.age) if dim == "ctdc_age_band" else per.c[dim]
+        pids = select(per.c.pid).where(attr == key)
+        stmt = select(f.c.rid, f.c.pid).where(f.c.pid.in_(pids)).distinct()
+    else:
+        raise ValidationError(f"This indicator cannot be drilled down by {dim}.", {"disaggregation": "unknown"})
+    rows = ctx.rows(stmt)
+    return sorted({r.rid for r in rows}), sorted({r.pid for r in rows if r.pid is not None})
+
+
+def _id_flags(ctx: _Ctx, key: tuple[Any, ...], build: Callable[[], tuple[Select[Any], _Flags]]) -> tuple[int, dict[str, Counter[str]]]:
+    """Distinct ``rid`` of the facts and, per flag value, how many of them had it (one query)."""
+
+    def statement() -> tuple[Any, list[tuple[str, str, str]]]:
+        facts, flags = build()
+        f = _fence(facts).subquery("f")
+        fcols, labels = _flag_columns(f, flags)
+        per = select(f.c.rid, *fcols).group_by(f.c.rid).subquery("per")
+        return select(func.count().label("n"), *(_sum(per.c[lab]).label(lab) for _, _, lab in labels)), labels
+
+    stmt, labels = ctx.cached(("ids", *key), statement)
+    row = ctx.execute(stmt).one()._mapping
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    for dim, code, lab in labels:
+        if row[lab]:
+            out[dim][code] += int(row[lab])
+    return int(row["n"]), out
+
+
+def _counters(out: Mapping[str, Counter[str]], dims: Iterable[str]) -> dict[str, dict[str, Number]]:
+    return {d: dict(out.get(d, Counter())) for d in dims}
+
+
+# --- rules: people served, identified, compensated ---------------------------------------------
+
+RULES: dict[str, Callable[[_Ctx, Indicator], _Out]] = {}
+DRILLS: dict[str, Callable[[_Ctx, Indicator, str | None, str | None], DrillDown]] = {}
+PARAMS: dict[str, Callable[[CodeLists, Indicator], None]] = {}  # checks a rule's parameters
+
+
+def _rule(name: str) -> Callable[[Callable[[_Ctx, Indicator], _Out]], Callable[[_Ctx, Indicator], _Out]]:
+    def deco(fn: Callable[[_Ctx, Indicator], _Out]) -> Callable[[_Ctx, Indicator], _Out]:
+        RULES[name] = fn
+        return fn
+
+    return deco
+
+
+def _drill(name: str) -> Callable[[Callable[..., DrillDown]], Callable[..., DrillDown]]:
+    def deco(fn: Callable[..., DrillDown]) -> Callable[..., DrillDown]:
+        DRILLS[name] = fn
+        return fn
+
+    return deco
+
+
+def _dd(ind: Indicator, dim: str | None, key: str | None, records: Mapping[str, Iterable[str]], persons: Iterable[str] = ()) -> DrillDown:
+    return DrillDown(
+        ind.code,
+        dim,
+        key,
+        MappingProxyType({t: tuple(sorted(set(ids))) for t, ids in records.items()}),
+        tuple(sorted(set(persons))),
+    )
+
+
+def _service_group_expr(ctx: _Ctx, col: Any) -> ColumnElement[str]:
+    cl = ctx.cl["service_type"]
+    return case(*((col.in_([e.code for e in cl.by_group(g)]), g) for g in cl.groups()), else_=NOT_IN_LIST)
+
+
+def _served_params(ind: Indicator) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return tuple(ind.param("roles", ())), tuple(ind.param("service_groups", ()))
+
+
+def _served_scope(ctx: _Ctx, ind: Indicator) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(roles, service types) an indicator counts services of."""
+    if ind.rule == "witnesses_providers_supported":
+        return ("witness",), tuple(ctx.codes("service_type"))
+    roles, groups = _served_params(ind)
+    return roles, tuple(ctx.codes("service_type", groups=groups))
+
+
+def _served_flags(ctx: _Ctx, ind: Indicator) -> _Flags:
+    roles, types = _served_scope(ctx, ind)
+    groups = tuple(g for g in ctx.cl["service_type"].groups() if any(e.code in types for e in ctx.cl["service_type"].by_group(g)))
+    dims = {"support_type": types, "support_group": groups, "beneficiary_role": roles}
+    return _Flags({d: codes for d, codes in dims.items() if d in ind.disaggregations})
+
+
+def _served_facts(ctx: _Ctx, roles: Iterable[str], types: Iterable[str]) -> Select[Any]:
+    SP = ServiceProvision
+    return select(
+        SP.id.label("rid"),
+        SP.person_id.label("pid"),
+        SP.started_on.label("on"),
+        SP.service_type.label("support_type"),
+        _service_group_expr(ctx, SP.service_type).label("support_group"),
+        SP.beneficiary_role.label("beneficiary_role"),
+    ).where(*ctx.live(SP), ctx.in_period(SP.started_on), SP.beneficiary_role.in_(list(roles)), SP.service_type.in_(list(types)))
+
+
+_SERVED_RULES = ("persons_served", "witnesses_providers_supported")
+
+
+def _services_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
+    """One per-person pass over the period's services for every wanted indicator that counts
+    people served (1.2.a, 1.2.b, 1.2.c witnesses, 1.4.a, 6.1.b)."""
+
+    inds = [i for i in ctx.wanted if i.rule in _SERVED_RULES]
+
+    def build() -> tuple[Select[Any], list[_Member], Collection[str]]:
+        members = []
+        all_roles: set[str] = set()
+        all_types: set[str] = set()
+        for ind in inds:
+            roles, types = _served_scope(ctx, ind)
+            all_roles |= set(roles)
+            all_types |= set(types)
+
+            def cond(f: Any, roles: tuple[str, ...] = roles, types: tuple[str, ...] = types) -> ColumnElement[bool]:
+                return and_(f.c.beneficiary_role.in_(list(roles)), f.c.support_type.in_(list(types)))
+
+            members.append(_Member(ind.code, cond, _served_flags(ctx, ind)))
+        return _served_facts(ctx, sorted(all_roles), sorted(all_types)), members, _wanted_dims(inds)
+
+    return ctx.memo("services", lambda: _person_pass(ctx, ("services", *(i.code for i in inds)), build))
+
+
+@_rule("persons_served")
+def _r_persons_served(ctx: _Ctx, ind: Indicator) -> _Out:
+    pc = _services_pass(ctx)[ind.code]
+    return _Out(pc.total, breakdown=_counters(pc.breakdown, ind.disaggregations), additive=_additive_person(ind))
+
+
+@_drill("persons_served")
+def _d_persons_served(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    roles, types = _served_scope(ctx, ind)
+    flags = _served_flags(ctx, ind)
+    rids, pids = _person_drill(ctx, _served_facts(ctx, roles, types), flags, dim, key)
+    return _dd(ind, dim, key, {"service": rids}, pids)
+
+
+def _check_served(cl: CodeLists, ind: Indicator) -> None:
+    roles, groups = _served_params(ind)
+    _need_codes(ind, "roles", roles, cl["beneficiary_role"].codes(), required=True)
+    _need_codes(ind, "service_groups", groups, set(cl["service_type"].groups()), required=True)
+
+
+PARAMS["persons_served"] = _check_served
+
+
+def _additive_person(ind: Indicator) -> tuple[str, ...]:
+    return tuple(d for d in ind.disaggregations if d in PERSON_DIMS)
+
+
+def _screening_facts(ctx: _Ctx, statuses: Iterable[str], *, codes: bool) -> Select[Any]:
+    S = Screening
+    cols: list[Any] = [
+        S.id.label("rid"),
+        S.person_id.label("pid"),
+        S.screened_on.label("on"),
+        S.identification_status.label("identification_status"),
+    ]
+    where = [*ctx.live(S), ctx.in_period(S.screened_on), S.identification_status.in_(list(statuses))]
+    if not codes:
+        return select(*cols).where(*where)
+    RC = aliased(RecordCode, name="rc")
+    return (
+        select(*cols, RC.code.label("exploitation_type"))
+        .join_from(S, RC, and_(RC.record_id == S.id, RC.field == "exploitation_types"), isouter=True)
+        .where(*where)
+    )
+
+
+def _identified_flags(ctx: _Ctx, ind: Indicator) -> _Flags:
+    dims = {"identification_status": tuple(ind.param("statuses", ())), "exploitation_type": tuple(ctx.codes("exploitation_type"))}
+    return _Flags({d: c for d, c in dims.items() if d in ind.disaggregations}, multi=frozenset({"exploitation_type"}))
+
+
+def _screenings_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
+    """One per-person pass over the period's screenings: 1.3.a and the victims of 7.1.a."""
+
+    inds = [i for i in ctx.wanted if i.rule in ("persons_identified", "data_completeness")]
+
+    def build() -> tuple[Select[Any], list[_Member], Collection[str]]:
+        members = []
+        statuses: set[str] = set()
+        codes = False
+        for ind in inds:
+            st = tuple(ind.param("statuses", ()))
+            statuses |= set(st)
+
+            def cond(f: Any, st: tuple[str, ...] = st) -> ColumnElement[bool]:
+                return f.c.identification_status.in_(list(st))
+
+            if ind.rule == "persons_identified":
+                flags = _identified_flags(ctx, ind)
+                codes |= "exploitation_type" in flags.dims
+                members.append(_Member(ind.code, cond, flags))
+            else:
+                members.append(_Member(f"{ind.code}#victim", cond))
+        dims = _wanted_dims([i for i in inds if i.rule == "persons_identified"], ("sex", "age_group") if any(i.rule == "data_completeness" for i in inds) else ())
+        return _screening_facts(ctx, sorted(statuses), codes=codes), members, dims
+
+    return ctx.memo("screenings", lambda: _person_pass(ctx, ("screenings", *(i.code for i in inds)), build))
+
+
+@_rule("persons_identified")
+def _r_persons_identified(ctx: _Ctx, ind: Indicator) -> _Out:
+    pc = _screenings_pass(ctx)[ind.code]
+    return _Out(pc.total, breakdown=_counters(pc.breakdown, ind.disaggregations), additive=_additive_person(ind))
+
+
+@_drill("persons_identified")
+def _d_persons_identified(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    flags = _identified_flags(ctx, ind)
+    facts = _screening_facts(ctx, ind.param("statuses", ()), codes="exploitation_type" in flags.dims)
+    rids, pids = _person_drill(ctx, facts, flags, dim, key)
+    return _dd(ind, dim, key, {"screening": rids}, pids)
+
+
+PARAMS["persons_identified"] = lambda cl, ind: _need_codes(ind, "statuses", ind.param("statuses", ()), cl["identification_status"].codes(), required=True)
+
+
+def _suspect_facts(ctx: _Ctx, *, codes: bool) -> Select[Any]:
+    Su = Suspect
+    cols: list[Any] = [Su.id.label("rid"), Su.person_id.label("pid"), Su.identified_on.label("on"), Su.arrest_status.label("arrest_status")]
+    where = [*ctx.live(Su), ctx.in_period(Su.identified_on)]
+    if not codes:
+        return select(*cols).where(*where)
+    RC = aliased(RecordCode, name="rc")
+    return select(*cols, RC.code.label("suspect_role")).join_from(Su, RC, and_(RC.record_id == Su.id, RC.field == "roles"), isouter=True).where(*where)
+
+
+def _suspect_flags(ctx: _Ctx, ind: Indicator) -> _Flags:
+    dims = {"suspect_role": tuple(ctx.codes("suspect_role")), "arrest_status": tuple(ctx.codes("arrest_status"))}
+    return _Flags({d: c for d, c in dims.items() if d in ind.disaggregations}, nullable=frozenset({"arrest_status"}), multi=frozenset({"suspect_role"}))
+
+
+def _suspects_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
+    """One per-person pass over the period's suspects: 1.3.b and the suspects of 7.1.a."""
+
+    inds = [i for i in ctx.wanted if i.rule in ("suspects_identified", "data_completeness")]
+
+    def build() -> tuple[Select[Any], list[_Member], Collection[str]]:
+        members = []
+        codes = False
+        for ind in inds:
+            if ind.rule == "suspects_identified":
+                flags = _suspect_flags(ctx, ind)
+                codes |= "suspect_role" in flags.dims
+                members.append(_Member(ind.code, lambda f: true(), flags))
+            else:
+                members.append(_Member(f"{ind.code}#suspect", lambda f: true()))
+        dims = _wanted_dims([i for i in inds if i.rule == "suspects_identified"], ("sex", "age_group") if any(i.rule == "data_completeness" for i in inds) else ())
+        return _suspect_facts(ctx, codes=codes), members, dims
+
+    return ctx.memo("suspects", lambda: _person_pass(ctx, ("suspects", *(i.code for i in inds)), build))
+
+
+@_rule("suspects_identified")
+def _r_suspects(ctx: _Ctx, ind: Indicator) -> _Out:
+    pc = _suspects_pass(ctx)[ind.code]
+    return _Out(pc.total, breakdown=_counters(pc.breakdown, ind.disaggregations), additive=_additive_person(ind))
+
+
+@_drill("suspects_identified")
+def _d_suspects(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    flags = _suspect_flags(ctx, ind)
+    rids, pids = _person_drill(ctx, _suspect_facts(ctx, codes="suspect_role" in flags.dims), flags, dim, key)
+    return _dd(ind, dim, key, {"suspect": rids}, pids)
+
+
+def _case_dates(ctx: _Ctx, order: tuple[str, ...]) -> Any:
+    """Per case, the first date of each event in ``order``; ``d`` = the first of them that exists."""
+    E = CaseEvent
+    firsts = [func.min(case((E.event == ev, E.on_date), else_=None)) for ev in order]
+    q = select(E.case_id.label("case_id"), func.coalesce(*firsts).label("d")).where(E.event.in_(list(order))).group_by(E.case_id)
+    return q.subquery("dates")
+
+
+_COMPENSATION_DATES = ("compensation_paid", "compensation_ordered", "verdict")
+_ASSET_DATES = ("assets_disposed", "assets_confiscated", "verdict")
+
+
+def _compensated(ctx: _Ctx) -> Select[Any]:
+    C, CP = Case, CaseParty
+    dates = _case_dates(ctx, _COMPENSATION_DATES)
+    return (
+        select(
+            C.id.label("rid"),
+            CP.person_id.label("pid"),
+            C.registered_on.label("on"),
+            CP.compensation_ordered_pkr.label("ordered"),
+            CP.compensation_paid_pkr.label("paid"),
+        )
+        .join_from(C, CP, CP.case_id == C.id)
+        .join(dates, dates.c.case_id == C.id)
+        .where(*ctx.live(C), CP.party_role == "victim", CP.compensation_paid_pkr > 0, ctx.in_period(dates.c.d))
+    )
+
+
+@_rule("victims_compensated")
+def _r_compensated(ctx: _Ctx, ind: Indicator) -> _Out:
+    total, out = _persons(ctx, ("compensated",), lambda: _compensated(ctx), _Flags({}), ind.disaggregations)
+
+    def amounts() -> Any:
+        f = _compensated(ctx).subquery("f")
+        return select(_sum(f.c.ordered), _sum(f.c.paid))
+
+    ordered, paid = ctx.execute(ctx.cached(("amounts",), amounts)).one()
+    bd = _counters(out, ind.disaggregations)
+    if "measure" in ind.disaggregations:
+        bd["measure"] = {"compensation_ordered_pkr": int(ordered), "compensation_paid_pkr": int(paid)}
+    return _Out(total, breakdown=bd, additive=_additive_person(ind))
+
+
+@_drill("victims_compensated")
+def _d_compensated(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    rids, pids = _person_drill(ctx, _compensated(ctx), _Flags({}), None if dim == "measure" else dim, None if dim == "measure" else key)
+    return _dd(ind, dim, key, {"case": rids}, pids)
+
+
+def _assets(ctx: _Ctx, *, disposed: bool) -> Select[Any]:
+    C, CP = Case, CaseParty
+    dates = _case_dates(ctx, _ASSET_DATES)
+    conds = [*ctx.live(C), CP.party_role == "suspect", CP.assets_confiscated.is_(True), ctx.in_period(dates.c.d)]
+    if disposed:
+        conds.append(CP.assets_disposed.is_(True))
+    return (
+        select(C.id.label("rid"), CP.person_id.label("pid"), C.registered_on.label("on"))
+        .join_from(C, CP, CP.case_id == C.id)
+        .join(dates, dates.c.case_id == C.id)
+        .where(*conds)
+    )
+
+
+@_rule("offenders_assets")
+def _r_assets(ctx: _Ctx, ind: Indicator) -> _Out:
+    total, out = _persons(ctx, ("assets", True), lambda: _assets(ctx, disposed=True), _Flags({}), ind.disaggregations)
+    bd = _counters(out, ind.disaggregations)
+    if "measure" in ind.disaggregations:
+        confiscated, _ = _persons(ctx, ("assets", False), lambda: _assets(ctx, disposed=False), _Flags({}), ())
+        bd["measure"] = {"confiscated": confiscated, "confiscated_and_disposed": total}
+    return _Out(total, breakdown=bd, additive=_additive_person(ind))
+
+
+@_drill("offenders_assets")
+def _d_assets(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    if dim == "measure":
+        rids, pids = _person_drill(ctx, _assets(ctx, disposed=key != "confiscated"), _Flags({}), None, None)
+    else:
+        rids, pids = _person_drill(ctx, _assets(ctx, disposed=True), _Flags({}), dim, key)
+    return _dd(ind, dim, key, {"case": rids}, pids)
+
+
+# --- rules: cases by the people in them --------------------------------------------------------
+
+_INVESTIGATION_ENDS = ("challan_submitted", "verdict", "case_closed", "case_transferred")
+_IN_COURT = ("challan_submitted", "trial_started")
+_COURT_ENDS = ("verdict", "case_closed", "case_transferred")
+
+
+def _case_stages(ctx: _Ctx) -> Any:
+    """Per case (GROUP BY over case_events, one pass): when it reached court, when its
+    investigation or court phase ended, and whether it had a conviction in the period."""
+    E = CaseEvent
+
+    def first(events: Iterable[str]) -> Any:
+        return func.min(case((E.event.in_(list(events)), E.on_date), else_=None))
+
+    convicted = and_(E.event == "verdict", E.verdict == "convicted", ctx.in_period(E.on_date))
+    return (
+        select(
+            E.case_id.label("case_id"),
+            first(_INVESTIGATION_ENDS).label("investigation_end"),
+            first(_IN_COURT).label("court_from"),
+            first(_COURT_ENDS).label("court_end"),
+            func.max(_flag(convicted)).label("convicted"),
+        )
+        .where(true() if ctx.national else E.case_id.in_(_scope_cases(ctx)))
+        .group_by(E.case_id)
+        .subquery("stages")
+    )
+
+
+def _case_condition(ctx: _Ctx, rule: str, st: Any) -> list[ColumnElement[bool]]:
+    C = Case
+    if rule == "cases_investigated":
+        return [C.registered_on < ctx.stop, or_(st.c.investigation_end.is_(None), st.c.investigation_end >= ctx.start)]
+    if rule == "cases_prosecuted":
+        return [st.c.court_from < ctx.stop, or_(st.c.court_end.is_(None), st.c.court_end >= ctx.start)]
+    if rule == "cases_convicted":
+        return [st.c.convicted == 1]
+    raise ConfigError(f"Unknown case rule {rule}.")  # pragma: no cover
+
+
+def _people_of_cases(ctx: _Ctx, rule: str) -> Any:
+    """(case_id, person_id) of the people the breakdowns describe: victims, or suspects."""
+    CP = CaseParty
+    if rule != "cases_prosecuted":
+        return select(CP.case_id.label("case_id"), CP.person_id.label("person_id")).where(CP.party_role == "victim").subquery("people")
+    Su = Suspect
+    parties = select(CP.case_id.label("case_id"), CP.person_id.label("person_id")).where(CP.party_role == "suspect")
+    suspects = select(Su.case_id, Su.person_id).where(Su.case_id.is_not(None), Su.deleted.is_(False), Su.status == "complete")
+    if not ctx.national:  # the union is materialised: keep it to the scope's cases
+        parties = parties.where(CP.case_id.in_(_scope_cases(ctx)))
+        suspects = suspects.where(Su.case_id.in_(_scope_cases(ctx)))
+    return union(parties, suspects).subquery("people")
+
+
+def _scope_cases(ctx: _Ctx) -> Select[Any]:
+    return select(Case.id).where(*ctx.live(Case))
+
+
+def _cases(ctx: _Ctx, rule: str) -> tuple[Select[Any], _Flags]:
+    C = Case
+    people = _people_of_cases(ctx, rule)
+    st = _case_stages(ctx)
+    P = aliased(Person, name="p")
+    has = people.c.person_id.is_not(None)
+    age = _age_at(P, C.registered_on)
+    facts = (
+        select(
+            C.id.label("rid"),
+            C.case_type.label("case_type"),
+            case((has, func.coalesce(P.sex, "unknown")), else_=NONE).label("sex"),
+            case((has, _group_expr(ctx, age)), else_=NONE).label("age_group"),
+            case((has, func.coalesce(P.residence_province, "unknown")), else_=NONE).label("location"),
+        )
+        .join_from(C, st, st.c.case_id == C.id, isouter=True)
+        .join(people, people.c.case_id == C.id, isouter=True)
+        .join(P, P.id == people.c.person_id, isouter=True)
+        .where(*ctx.live(C), *_case_condition(ctx, rule, st))
+    )
+    flags = _Flags(
+        {
+            "case_type": tuple(ctx.codes("case_type")),
+            "sex": (*ctx.codes("sex"), NONE),
+            "age_group": (*ctx.codes("age_group"), NONE),
+            "location": (*ctx.codes("province"), NONE),
+        }
+    )
+    return facts, flags
+
+
+def _r_cases(ctx: _Ctx, ind: Indicator) -> _Out:
+    total, out = _id_flags(ctx, (ind.rule,), lambda: _cases(ctx, ind.rule))
+    bd = _counters(out, ind.disaggregations)
+    if ind.rule == "cases_convicted" and "measure" in ind.disaggregations:
+        bd["measure"] = {"cases": total, "convicted_persons": ctx.scalar(_convicted_persons(ctx)) or 0}
+    return _Out(total, breakdown=bd, additive=("case_type",) if "case_type" in ind.disaggregations else ())
+
+
+def _convicted_persons(ctx: _Ctx) -> Select[Any]:
+    E = CaseEvent
+    return (
+        select(func.count(func.distinct(E.person_id)))
+        .join_from(E, Case, Case.id == E.case_id)
+        .where(*ctx.live(Case), E.event == "verdict", E.verdict == "convicted", ctx.in_period(E.on_date))
+    )
+
+
+def _d_cases(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    facts, flags = _cases(ctx, ind.rule)
+    f = facts.subquery("f")
+    stmt = select(f.c.rid).distinct()
+    if dim is not None and dim != "measure":
+        if dim not in flags.dims:
+            raise ValidationError(f"This indicator cannot be drilled down by {dim}.", {"disaggregation": "unknown"})
+        stmt = stmt.where(f.c[dim] == key)
+    return _dd(ind, dim, key, {"case": ctx.scalars(stmt)})
+
+
+for _name in ("cases_investigated", "cases_prosecuted", "cases_convicted"):
+    RULES[_name] = _r_cases
+    DRILLS[_name] = _d_cases
+
+
+@_rule("cases_change")
+def _r_cases_change(ctx: _Ctx, ind: Indicator) -> _Out:
+    C, E = Case, CaseEvent
+    cur_c, prev_c = ctx.in_period(C.registered_on), ctx.in_period(C.registered_on, previous=True)
+    reported = ctx.rows(
+        select(C.case_type, _sum(_flag(cur_c)).label("cur"), _sum(_flag(prev_c)).label("prev"))
+        .where(*ctx.live(C), C.registered_on >= ctx.prev_start, C.registered_on < ctx.stop)
+        .group_by(C.case_type)
+    )
+    dealt = ctx.execute(
+        select(
+            func.count(func.distinct(case((ctx.in_period(E.on_date), E.case_id), else_=None))),
+            func.count(func.distinct(case((ctx.in_period(E.on_date, previous=True), E.case_id), else_=None))),
+        )
+        .join_from(E, C, C.id == E.case_id)
+        .where(*ctx.live(C), E.event.in_(["challan_submitted", "verdict", "case_closed"]), E.on_date >= ctx.prev_start, E.on_date < ctx.stop)
+    ).one()
+    cur = sum(int(r.cur) for r in reported)
+    before = sum(int(r.prev) for r in reported)
+    d_cur, d_prev = int(dealt[0]), int(dealt[1])
+    bd: dict[str, dict[str, Number]] = {
+        "measure": {
+            "reported": cur,
+            "reported_previous": before,
+            "dealt_with": d_cur,
+            "dealt_with_previous": d_prev,
+            "dealt_with_change": d_cur - d_prev,
+        },
+        "case_type": {r.case_type: int(r.cur) - int(r.prev) for r in reported},
+    }
+    status = f"Reported {cur} (previous period {before}, {_signed(cur - before)}); dealt with {d_cur} (previous period {d_prev}, {_signed(d_cur - d_prev)})"
+    return _Out(cur - before, cur, before, bd, status=status, previous=before, additive=("case_type",))
+
+
+@_drill("cases_change")
+def _d_cases_change(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    C, E = Case, CaseEvent
+    if dim == "measure" and key and key.startswith("dealt_with"):
+        stmt = (
+            select(E.case_id)
+            .join_from(E, C, C.id == E.case_id)
+            .where(*ctx.live(C), E.event.in_(["challan_submitted", "verdict", "case_closed"]), ctx.in_period(E.on_date, previous=key == "dealt_with_previous"))
+            .distinct()
+        )
+    else:
+        stmt = select(C.id).where(*ctx.live(C), ctx.in_period(C.registered_on, previous=key == "reported_previous"))
+        if dim == "case_type":
+            stmt = select(C.id).where(*ctx.live(C), C.case_type == key, C.registered_on >= ctx.prev_start, C.registered_on < ctx.stop)
+    return _dd(ind, dim, key, {"case": ctx.scalars(stmt)})
+
+
+def _signed(n: Number) -> str:
+    return f"+{n}" if n > 0 else f"{n}" if n < 0 else "no change"
+
+
+# --- rules: witnesses and providers --------------------------------------------------------------
+
+
+def _providers_cube(ctx: _Ctx) -> list[Any]:
+    SPr = ServiceProvider
+
+    def run() -> list[Any]:
+        return ctx.rows(ctx.cached(("providers",), lambda: select(
+                SPr.provider_type,
+                func.count().label("n"),
+                _sum(_flag(SPr.uses_sops.is_(True))).label("uses_sops"),
+                _sum(_flag(SPr.capacity_strengthened_on < ctx.stop)).label("capacity_strengthened"),
+                _sum(_flag(ctx.in_period(SPr.capacity_strengthened_on))).label("strengthened_in_period"),
+            )
+            .where(*ctx.live(SPr), ctx.recorded_by_end(SPr))
+            .group_by(SPr.provider_type)
+        ))
+
+    return ctx.memo("providers", run)
+
+
+@_rule("providers_flag")
+def _r_providers_flag(ctx: _Ctx, ind: Indicator) -> _Out:
+    flag = ind.param("flag")
+    rows = _providers_cube(ctx)
+    num = sum(int(getattr(r, flag)) for r in rows)
+    den = sum(int(r.n) for r in rows)
+    bd = {"provider_type": {r.provider_type: int(getattr(r, flag)) for r in rows}}
+    return _Out(num, num, den, bd, additive=("provider_type",))
+
+
+PARAMS["providers_flag"] = lambda cl, ind: _need_codes(ind, "flag", [ind.param("flag")], {"uses_sops", "capacity_strengthened"}, required=True)
+
+
+@_drill("providers_flag")
+def _d_providers_flag(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    SPr = ServiceProvider
+    cond = SPr.uses_sops.is_(True) if ind.param("flag") == "uses_sops" else SPr.capacity_strengthened_on < ctx.stop
+    stmt = select(SPr.id).where(*ctx.live(SPr), ctx.recorded_by_end(SPr), cond)
+    if dim == "provider_type":
+        stmt = stmt.where(SPr.provider_type == key)
+    return _dd(ind, dim, key, {"service_provider": ctx.scalars(stmt)})
+
+
+@_rule("witnesses_providers_supported")
+def _r_wit_prov_supported(ctx: _Ctx, ind: Indicator) -> _Out:
+    pc = _services_pass(ctx)[ind.code]
+    witnesses = pc.total
+    providers = sum(int(r.strengthened_in_period) for r in _providers_cube(ctx))
+    bd = _counters(pc.breakdown, ind.disaggregations)
+    bd["component"] = {"witness": witnesses, "service_provider": providers}
+    for d in ("sex", "age_group"):
+        if d in bd:
+            bd[d][ORGANISATION] = providers
+    if "support_type" in bd:
+        bd["support_type"]["capacity_building"] = providers
+    return _Out(witnesses + providers, breakdown=bd, additive=tuple(d for d in ("component", "sex", "age_group") if d in bd))
+
+
+@_drill("witnesses_providers_supported")
+def _d_wit_prov_supported(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    SPr = ServiceProvider
+    providers_key = key in (ORGANISATION, "capacity_building", "service_provider")
+    records: dict[str, list[str]] = {}
+    pids: list[str] = []
+    if dim is None or not providers_key:
+        roles, types = _served_scope(ctx, ind)
+        person_dim = None if dim == "component" else dim
+        rids, pids = _person_drill(ctx, _served_facts(ctx, roles, types), _served_flags(ctx, ind), person_dim, None if person_dim is None else key)
+        records["service"] = rids
+    if dim is None or providers_key:
+        records["service_provider"] = list(
+            ctx.scalars(select(SPr.id).where(*ctx.live(SPr), ctx.recorded_by_end(SPr), ctx.in_period(SPr.capacity_strengthened_on)))
+        )
+    return _dd(ind, dim, key, records, pids)
+
+
+def _witnesses(ctx: _Ctx) -> Select[Any]:
+    C, CP = Case, CaseParty
+    return (
+        select(C.id.label("rid"), CP.person_id.label("pid"), C.registered_on.label("on"))
+        .join_from(C, CP, CP.case_id == C.id)
+        .where(*ctx.live(C), CP.party_role == "witness", C.registered_on < ctx.stop)
+    )
+
+
+@_rule("witnesses_providers")
+def _r_wit_prov(ctx: _Ctx, ind: Indicator) -> _Out:
+    witnesses, out = _persons(ctx, ("witnesses",), lambda: _witnesses(ctx), _Flags({}), ind.disaggregations)
+    rows = _providers_cube(ctx)
+    providers = sum(int(r.n) for r in rows)
+    bd = _counters(out, ind.disaggregations)
+    bd["component"] = {"witness": witnesses, "service_provider": providers}
+    if "sex" in bd:
+        bd["sex"][ORGANISATION] = providers
+    if "provider_type" in ind.disaggregations:
+        bd["provider_type"] = {r.provider_type: int(r.n) for r in rows}
+    return _Out(witnesses + providers, breakdown=bd, additive=tuple(d for d in ("component", "sex") if d in bd))
+
+
+@_drill("witnesses_providers")
+def _d_wit_prov(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    SPr = ServiceProvider
+    providers_only = dim == "provider_type" or key in (ORGANISATION, "service_provider")
+    records: dict[str, list[str]] = {}
+    pids: list[str] = []
+    if not providers_only:
+        rids, pids = _person_drill(ctx, _witnesses(ctx), _Flags({}), dim if dim == "sex" else None, key if dim == "sex" else None)
+        records["case"] = rids
+    if dim is None or providers_only:
+        stmt = select(SPr.id).where(*ctx.live(SPr), ctx.recorded_by_end(SPr))
+        if dim == "provider_type":
+            stmt = stmt.where(SPr.provider_type == key)
+        records["service_provider"] = list(ctx.scalars(stmt))
+    return _dd(ind, dim, key, records, pids)
+
+
+# --- rules: coordination -------------------------------------------------------------------------
+
+
+def _entity_in_place(ctx: _Ctx) -> list[ColumnElement[bool]]:
+    CE = CoordinationEntity
+    return [
+        *ctx.live(CE),
+        or_(CE.established_on < ctx.stop, and_(CE.established_on.is_(None), ctx.recorded_by_end(CE))),
+    ]
+
+
+def _entity_functional(ctx: _Ctx) -> ColumnElement[bool]:
+    CE, CM = CoordinationEntity, CoordinationMeeting
+    met = exists().where(CM.entity_id == CE.id, *ctx.live(CM, scoped=False), ctx.in_period(CM.held_on))
+    return and_(CE.functional.is_(True), met)
+
+
+def _coordination_cube(ctx: _Ctx) -> list[Any]:
+    CE = CoordinationEntity
+
+    def build() -> Select[Any]:
+        members = func.coalesce(CE.members_female, 0) + func.coalesce(CE.members_male, 0) + func.coalesce(CE.members_transgender, 0)
+        return (
+            select(
+                CE.level,
+                func.count().label("n"),
+                _sum(_flag(_entity_functional(ctx))).label("functional"),
+                _sum(CE.members_female).label("women"),
+                _sum(members).label("members"),
+            )
+            .where(*_entity_in_place(ctx))
+            .group_by(CE.level)
+        )
+
+    return ctx.memo("coordination", lambda: ctx.rows(ctx.cached(("coordination",), build)))
+
+
+@_rule("coordination_status")
+def _r_coord_status(ctx: _Ctx, ind: Indicator) -> _Out:
+    rows = _coordination_cube(ctx)
+    functional = sum(int(r.functional) for r in rows)
+    in_place = sum(int(r.n) for r in rows)
+    status = "in place and functional" if functional else "in place, not functional" if in_place else "not in place"
+    bd = {"level": {r.level: int(r.functional) for r in rows}}
+    return _Out(1 if functional else 0, functional, in_place, bd, status=status)
+
+
+@_rule("coordination_operating")
+def _r_coord_operating(ctx: _Ctx, ind: Indicator) -> _Out:
+    rows = _coordination_cube(ctx)
+    functional = sum(int(r.functional) for r in rows)
+    return _Out(functional, functional, sum(int(r.n) for r in rows), {"level": {r.level: int(r.functional) for r in rows}}, additive=("level",))
+
+
+@_rule("coordination_women")
+def _r_coord_women(ctx: _Ctx, ind: Indicator) -> _Out:
+    rows = _coordination_cube(ctx)
+    women = sum(int(r.women) for r in rows)
+    return _Out(women, women, sum(int(r.members) for r in rows), {"level": {r.level: int(r.women) for r in rows}}, additive=("level",))
+
+
+def _d_coordination(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    CE = CoordinationEntity
+    conds = list(_entity_in_place(ctx))
+    if ind.rule != "coordination_women":
+        conds.append(_entity_functional(ctx))
+    if dim == "level":
+        conds.append(CE.level == key)
+    return _dd(ind, dim, key, {"coordination_entity": ctx.scalars(select(CE.id).where(*conds))})
+
+
+for _name in ("coordination_status", "coordination_operating", "coordination_women"):
+    DRILLS[_name] = _d_coordination
+
+
+@_rule("coordination_gaps")
+def _r_gaps(ctx: _Ctx, ind: Indicator) -> _Out:
+    G, CE = CoordinationGap, CoordinationEntity
+    level = func.coalesce(CE.level, NONE)
+    rows = ctx.rows(
+        select(
+            level.label("level"),
+            _sum(_flag(ctx.in_period(G.addressed_on))).label("addressed"),
+            func.count().label("open"),
+        )
+        .join_from(G, CE, CE.id == G.entity_id, isouter=True)
+        .where(*ctx.live(G), G.identified_on < ctx.stop, or_(G.addressed_on.is_(None), G.addressed_on >= ctx.start))
+        .group_by(level)
+    )
+    addressed = sum(int(r.addressed) for r in rows)
+    return _Out(addressed, addressed, sum(int(r.open) for r in rows), {"level": {r.level: int(r.addressed) for r in rows}}, additive=("level",))
+
+
+@_drill("coordination_gaps")
+def _d_gaps(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    G, CE = CoordinationGap, CoordinationEntity
+    stmt = select(G.id).join_from(G, CE, CE.id == G.entity_id, isouter=True).where(*ctx.live(G), ctx.in_period(G.addressed_on))
+    if dim == "level":
+        stmt = stmt.where(func.coalesce(CE.level, NONE) == key)
+    return _dd(ind, dim, key, {"coordination_gap": ctx.scalars(stmt)})
+
+
+# --- rules: surveys ------------------------------------------------------------------------------
+
+
+def _survey_cube(ctx: _Ctx, topic: str, min_sat: int, strengthened_only: bool, previous: bool) -> list[Any]:
+    R, SPr = SurveyResponse, ServiceProvider
+
+    def build() -> Select[Any]:
+        # NOTE: GROUP BY the very label objects of the SELECT, so both render the same bound
+        # parameters (PostgreSQL refuses a GROUP BY whose literals are other parameters).
+        keys = [
+            func.coalesce(R.sex, "unknown").label("sex"),
+            func.coalesce(R.age_group, "unknown").label("age_group"),
+            func.coalesce(func.nullif(func.trim(R.district), ""), "unknown").label("district"),
+            func.coalesce(SPr.provider_type, NONE).label("provider_type"),
+        ]
+        stmt = (
+            select(*keys, func.count().label("n"), _sum(_flag(R.satisfaction >= min_sat)).label("satisfied"))
+            .join_from(R, SPr, SPr.id == R.provider_id, isouter=True)
+            .where(*ctx.live(R), R.survey_topic == topic, ctx.in_period(R.responded_on, previous=previous))
+            .group_by(*keys)
+        )
+        if strengthened_only:
+            stmt = stmt.where(SPr.deleted.is_(False), SPr.capacity_strengthened_on <= R.responded_on)
+        return stmt
+
+    key = ("survey", topic, min_sat, strengthened_only, previous)
+    return ctx.memo(key, lambda: ctx.rows(ctx.cached(key, build)))
+
+
+@_rule("survey_satisfied")
+def _r_survey(ctx: _Ctx, ind: Indicator) -> _Out:
+    args = (ind.param("topic"), int(ind.param("min_satisfaction", 4)), bool(ind.param("strengthened_providers_only", False)))
+    rows = _survey_cube(ctx, *args, False)
+    fractions: dict[str, dict[str, tuple[Number, Number]]] = {}
+    for d in ind.disaggregations:
+        acc: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for r in rows:
+            cell = acc[getattr(r, d)]
+            cell[0] += int(r.satisfied)
+            cell[1] += int(r.n)
+        fractions[d] = {k: (a, b) for k, (a, b) in acc.items()}
+    num = sum(int(r.satisfied) for r in rows)
+    den = sum(int(r.n) for r in rows)
+    out = _percent_out(num, den, fractions, ind.disaggregations)
+    if ind.param("with_previous", False):
+        prev = _survey_cube(ctx, *args, True)
+        out.previous = _pct(sum(int(r.satisfied) for r in prev), sum(int(r.n) for r in prev))
+        if out.value is not None and out.previous is not None:
+            diff = out.value - out.previous
+            out.status = f"{'increased' if diff > 0 else 'decreased' if diff < 0 else 'unchanged'} by {abs(diff):.1f} percentage points"
+        else:
+            out.status = "no comparison: no responses in the " + ("previous period" if out.value is not None else "period")
+    return out
+
+
+PARAMS["survey_satisfied"] = lambda cl, ind: _need_codes(ind, "topic", [ind.param("topic")], cl["survey_topic"].codes(), required=True)
+
+
+@_drill("survey_satisfied")
+def _d_survey(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    R, SPr = SurveyResponse, ServiceProvider
+    stmt = (
+        select(R.id)
+        .join_from(R, SPr, SPr.id == R.provider_id, isouter=True)
+        .where(*ctx.live(R), R.survey_topic == ind.param("topic"), ctx.in_period(R.responded_on))
+    )
+    if ind.param("strengthened_providers_only", False):
+        stmt = stmt.where(SPr.deleted.is_(False), SPr.capacity_strengthened_on <= R.responded_on)
+    cols = {
+        "sex": func.coalesce(R.sex, "unknown"),
+        "age_group": func.coalesce(R.age_group, "unknown"),
+        "district": func.coalesce(func.nullif(func.trim(R.district), ""), "unknown"),
+        "provider_type": func.coalesce(SPr.provider_type, NONE),
+    }
+    if dim is not None:
+        stmt = stmt.where(cols[dim] == key)
+    return _dd(ind, dim, key, {"survey_response": ctx.scalars(stmt)})
+
+
+_AWARENESS_ANSWERS = ("survey_named_forms", "survey_knew_what_to_do", "survey_knew_where_to_report", "survey_acted_on_followup")
+
+
+def _awareness(ctx: _Ctx) -> tuple[list[Any], list[Any]]:
+    A = AwarenessSession
+    RC = RecordCode
+
+    def build() -> tuple[Select[Any], Select[Any]]:
+        sums = [_sum(A.survey_respondents).label("respondents"), *(_sum(getattr(A, a)).label(a) for a in _AWARENESS_ANSWERS)]
+        district = func.coalesce(func.nullif(func.trim(A.district), ""), "unknown").label("district")
+        by_venue = select(A.venue_type, district, *sums).where(*ctx.live(A), ctx.in_period(A.held_on)).group_by(A.venue_type, district)
+        by_audience = (
+            select(RC.code.label("audience_group"), *sums)
+            .join_from(A, RC, and_(RC.record_id == A.id, _via_record(RC.field) == "audience_groups"))
+            .where(*ctx.live(A), ctx.in_period(A.held_on))
+            .group_by(RC.code)
+        )
+        return by_venue, by_audience
+
+    def run() -> tuple[list[Any], list[Any]]:
+        by_venue, by_audience = ctx.cached(("awareness",), build)
+        return ctx.rows(by_venue), ctx.rows(by_audience)
+
+    return ctx.memo("awareness", run)
+
+
+@_rule("awareness_survey")
+def _r_awareness(ctx: _Ctx, ind: Indicator) -> _Out:
+    answer = ind.param("answer")
+    by_venue, by_audience = _awareness(ctx)
+    fractions: dict[str, dict[str, tuple[Number, Number]]] = {}
+    for d, rows in (("venue_type", by_venue), ("district", by_venue), ("audience_group", by_audience)):
+        if d not in ind.disaggregations:
+            continue
+        acc: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for r in rows:
+            cell = acc[getattr(r, d)]
+            cell[0] += int(getattr(r, answer))
+            cell[1] += int(r.respondents)
+        fractions[d] = {k: (a, b) for k, (a, b) in acc.items() if b}
+    num = sum(int(getattr(r, answer)) for r in by_venue)
+    den = sum(int(r.respondents) for r in by_venue)
+    return _percent_out(num, den, fractions, additive=[d for d in ("venue_type", "district") if d in fractions])
+
+
+PARAMS["awareness_survey"] = lambda cl, ind: _need_codes(ind, "answer", [ind.param("answer")], set(_AWARENESS_ANSWERS), required=True)
+
+
+@_drill("awareness_survey")
+def _d_awareness(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    A, RC = AwarenessSession, RecordCode
+    stmt = select(A.id).where(*ctx.live(A), ctx.in_period(A.held_on), A.survey_respondents > 0)
+    if dim == "venue_type":
+        stmt = stmt.where(A.venue_type == key)
+    elif dim == "district":
+        stmt = stmt.where(func.coalesce(func.nullif(func.trim(A.district), ""), "unknown") == key)
+    elif dim == "audience_group":
+        stmt = stmt.where(exists().where(RC.record_id == A.id, RC.field == "audience_groups", RC.code == key))
+    return _dd(ind, dim, key, {"awareness_session": ctx.scalars(stmt)})
+
+
+# --- rules: trainings ----------------------------------------------------------------------------
+
+
+def _training_topics(ctx: _Ctx) -> Any:
+    """Live trainings of the period with one flag per training_topic group (GROUP BY training)."""
+    T, RC = Training, RecordCode
+    groups = ctx.cl["training_topic"].groups()
+    flags = [func.max(_flag(RC.code.in_(ctx.codes("training_topic", groups=[g])))).label(f"t_{g}") for g in groups]
+    return (
+        select(T.id.label("tid"), *flags)
+        .join_from(T, RC, and_(RC.record_id == T.id, _via_record(RC.field) == "topics"))
+        .where(*ctx.live(T), ctx.in_period(T.held_from))
+        .group_by(T.id)
+        .subquery("t")
+    )
+
+
+def _trainings(ctx: _Ctx) -> list[Any]:
+    N = RecordCount
+
+    def build() -> Select[Any]:
+        groups = ctx.cl["training_topic"].groups()
+        t = _training_topics(ctx)
+        tflags = [t.c[f"t_{g}"] for g in groups]
+        return (
+            select(N.field, N.dim1.label("institution"), N.dim2.label("sex"), *tflags, _sum(N.n).label("n"))
+            .join_from(t, N, N.record_id == t.c.tid)
+            .where(_via_record(N.field).in_(["trainees", "increased_knowledge"]))
+            .group_by(N.field, N.dim1, N.dim2, *tflags)
+        )
+
+    return ctx.memo("trainings", lambda: ctx.rows(ctx.cached(("trainings",), build)))
+
+
+def _training_rows(ctx: _Ctx, ind: Indicator, fieldname: str) -> list[Any]:
+    institutions = set(ctx.codes("trainee_institution", groups=ind.param("institution_groups", ())))
+    sexes = set(ind.param("sexes", ())) or None
+    topics = ind.param("topic_groups", ())
+    return [
+        r
+        for r in _trainings(ctx)
+        if r.field == fieldname
+        and r.institution in institutions
+        and (sexes is None or r.sex in sexes)
+        and any(getattr(r, f"t_{g}") for g in topics)
+    ]
+
+
+@_rule("trainees_increased")
+def _r_trainees(ctx: _Ctx, ind: Indicator) -> _Out:
+    rows = _training_rows(ctx, ind, "increased_knowledge")
+    acc: dict[str, Counter[str]] = {"sex": Counter(), "institution": Counter()}
+    for r in rows:
+        acc["sex"][r.sex] += int(r.n)
+        acc["institution"][r.institution] += int(r.n)
+    total = sum(int(r.n) for r in rows)
+    return _Out(total, breakdown=_counters(acc, ind.disaggregations), additive=tuple(ind.disaggregations))
+
+
+@_rule("trainees_increased_share")
+def _r_trainees_share(ctx: _Ctx, ind: Indicator) -> _Out:
+    num_rows = _training_rows(ctx, ind, "increased_knowledge")
+    den_rows = _training_rows(ctx, ind, "trainees")
+    acc: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in num_rows:
+        acc[r.institution][0] += int(r.n)
+    for r in den_rows:
+        acc[r.institution][1] += int(r.n)
+    fractions = {"institution": {k: (a, b) for k, (a, b) in acc.items()}}
+    return _percent_out(sum(int(r.n) for r in num_rows), sum(int(r.n) for r in den_rows), fractions, ("institution",))
+
+
+def _check_trainings(cl: CodeLists, ind: Indicator) -> None:
+    _need_codes(ind, "institution_groups", ind.param("institution_groups", ()), set(cl["trainee_institution"].groups()), required=True)
+    _need_codes(ind, "topic_groups", ind.param("topic_groups", ()), set(cl["training_topic"].groups()), required=True)
+    _need_codes(ind, "sexes", ind.param("sexes", ()), cl["sex"].codes())
+
+
+PARAMS["trainees_increased"] = PARAMS["trainees_increased_share"] = _check_trainings
+
+
+def _d_trainings(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    N = RecordCount
+    t = _training_topics(ctx)
+    institutions = ctx.codes("trainee_institution", groups=ind.param("institution_groups", ()))
+    conds = [N.record_id == t.c.tid, N.field == "increased_knowledge", N.n > 0, N.dim1.in_(institutions)]
+    if sexes := ind.param("sexes", ()):
+        conds.append(N.dim2.in_(list(sexes)))
+    if dim == "sex":
+        conds.append(N.dim2 == key)
+    elif dim == "institution":
+        conds.append(N.dim1 == key)
+    stmt = select(t.c.tid).where(or_(*(t.c[f"t_{g}"] == 1 for g in ind.param("topic_groups", ()))), exists().where(*conds))
+    return _dd(ind, dim, key, {"training": ctx.scalars(stmt)})
+
+
+DRILLS["trainees_increased"] = DRILLS["trainees_increased_share"] = _d_trainings
+
+
+# --- rules: checkpoints, milestones, data use ----------------------------------------------------
+
+_CHECKPOINT_MEASURES = (
+    "passengers_screened",
+    "referred_second_line",
+    "offloaded",
+    "fraudulent_documents",
+    "intercepted",
+    "biometric_checks",
+    "biometric_failed",
+)
+
+
+@_rule("checkpoint_monitoring")
+def _r_checkpoints(ctx: _Ctx, ind: Indicator) -> _Out:
+    L = CheckpointLog
+    rows = ctx.rows(
+        select(
+            L.checkpoint_type,
+            func.count(func.distinct(L.unit)).label("checkpoints"),
+            func.count().label("daily_logs"),
+            *(_sum(getattr(L, m)).label(m) for m in _CHECKPOINT_MEASURES),
+        )
+        .where(*ctx.live(L), ctx.in_period(L.log_date))
+        .group_by(L.checkpoint_type)
+    )
+    total = sum(int(r.checkpoints) for r in rows)
+    measures = {m: sum(int(getattr(r, m)) for r in rows) for m in ("daily_logs", *_CHECKPOINT_MEASURES)}
+    bd = {"checkpoint_type": {r.checkpoint_type: int(r.checkpoints) for r in rows}, "measure": measures}
+    return _Out(total, breakdown=bd, additive=("checkpoint_type",))
+
+
+@_drill("checkpoint_monitoring")
+def _d_checkpoints(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    L = CheckpointLog
+    stmt = select(L.id).where(*ctx.live(L), ctx.in_period(L.log_date))
+    if dim == "checkpoint_type":
+        stmt = stmt.where(L.checkpoint_type == key)
+    elif dim == "measure" and key in _CHECKPOINT_MEASURES:
+        stmt = stmt.where(getattr(L, key) > 0)
+    return _dd(ind, dim, key, {"checkpoint_log": ctx.scalars(stmt)})
+
+
+_PROGRESS_ORDER = ("achieved", "in_progress", "delayed", "planned", "dropped")
+
+
+def _milestone_progress(ctx: _Ctx) -> ColumnElement[str]:
+    M = Milestone
+    achieved_by_end = and_(M.progress == "achieved", or_(M.achieved_on.is_(None), M.achieved_on < ctx.stop))
+    return case((achieved_by_end, "achieved"), (M.progress == "achieved", "in_progress"), else_=M.progress)
+
+
+def _milestones(ctx: _Ctx) -> dict[str, dict[str, int]]:
+    M = Milestone
+
+    def run() -> dict[str, dict[str, int]]:
+        progress = _milestone_progress(ctx)
+        out: dict[str, dict[str, int]] = defaultdict(dict)
+        for r in ctx.rows(select(M.indicator, progress.label("progress"), func.count().label("n")).where(*ctx.live(M)).group_by(M.indicator, progress)):
+            out[r.indicator.strip()][r.progress] = out[r.indicator.strip()].get(r.progress, 0) + int(r.n)
+        return out
+
+    return ctx.memo("milestones", run)
+
+
+@_rule("milestone_status")
+def _r_milestones(ctx: _Ctx, ind: Indicator) -> _Out:
+    counts = _milestones(ctx).get(ind.code, {})
+    total = sum(counts.values())
+    achieved = counts.get("achieved", 0)
+    best = next((p for p in _PROGRESS_ORDER if counts.get(p)), None)
+    label = ctx.cl["milestone_progress"]
+    status = "no milestone recorded" if best is None else (label.label(best, "en") if best in label else best).lower()
+    return _Out(1 if achieved else 0, achieved, total, {"progress": dict(counts)}, status=status)
+
+
+@_drill("milestone_status")
+def _d_milestones(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    M = Milestone
+    stmt = select(M.id).where(*ctx.live(M), func.trim(M.indicator) == ind.code)
+    if dim == "progress":
+        stmt = stmt.where(_milestone_progress(ctx) == key)
+    return _dd(ind, dim, key, {"milestone": ctx.scalars(stmt)})
+
+
+@_rule("analysis_notes")
+def _r_notes(ctx: _Ctx, ind: Indicator) -> _Out:
+    N = AnalysisNote
+    return _Out(int(ctx.scalar(select(func.count()).where(*ctx.live(N), ctx.in_period(N.written_on))) or 0))
+
+
+@_drill("analysis_notes")
+def _d_notes(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    N = AnalysisNote
+    return _dd(ind, dim, key, {"analysis_note": ctx.scalars(select(N.id).where(*ctx.live(N), ctx.in_period(N.written_on)))})
+
+
+def _stakeholder_key() -> ColumnElement[str]:
+    return func.lower(func.trim(DataAccess.stakeholder))
+
+
+@_rule("data_stakeholders")
+def _r_stakeholders(ctx: _Ctx, ind: Indicator) -> _Out:
+    D = DataAccess
+    where = [*ctx.live(D), ctx.in_period(D.given_on)]
+    total = int(ctx.scalar(select(func.count(func.distinct(_stakeholder_key()))).where(*where)) or 0)
+    bd: dict[str, dict[str, Number]] = {}
+    if "stakeholder_type" in ind.disaggregations:
+        rows = ctx.rows(select(D.stakeholder_type, func.count(func.distinct(_stakeholder_key())).label("n")).where(*where).group_by(D.stakeholder_type))
+        bd["stakeholder_type"] = {r.stakeholder_type: int(r.n) for r in rows}
+    return _Out(total, breakdown=bd)
+
+
+@_drill("data_stakeholders")
+def _d_stakeholders(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    D = DataAccess
+    stmt = select(D.id).where(*ctx.live(D), ctx.in_period(D.given_on))
+    if dim == "stakeholder_type":
+        stmt = stmt.where(D.stakeholder_type == key)
+    return _dd(ind, dim, key, {"data_access": ctx.scalars(stmt)})
+
+
+@_rule("data_completeness")
+def _r_completeness(ctx: _Ctx, ind: Indicator) -> _Out:
+    victims = _screenings_pass(ctx)[f"{ind.code}#victim"]
+    suspects = _suspects_pass(ctx)[f"{ind.code}#suspect"]
+    roles: dict[str, tuple[Number, Number]] = {}
+    items = {"sex": [0, 0], "age": [0, 0], "sex_and_age": [0, 0]}
+    for role, pc in (("victim", victims), ("suspect", suspects)):
+        known = 0
+        for cell, n in pc.cube:
+            sex, age = cell.get("sex", "unknown") != "unknown", cell.get("age_group", "unknown") != "unknown"
+            known += n if sex and age else 0
+            for item, ok in (("sex", sex), ("age", age), ("sex_and_age", sex and age)):
+                items[item][0] += n if ok else 0
+                items[item][1] += n
+        roles[role] = (known, pc.total)
+    fractions = {"person_role": roles, "data_item": {k: (a, b) for k, (a, b) in items.items()}}
+    num, den = items["sex_and_age"]
+    return _percent_out(num, den, {d: fractions[d] for d in ind.disaggregations if d in fractions}, ("person_role",))
+
+
+PARAMS["data_completeness"] = PARAMS["persons_identified"]
+
+
+@_drill("data_completeness")
+def _d_completeness(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> DrillDown:
+    records: dict[str, list[str]] = {}
+    pids: set[str] = set()
+    if dim != "person_role" or key == "victim":
+        rids, p = _person_drill(ctx, _screening_facts(ctx, ind.param("statuses", ()), codes=False), _Flags({}), None, None)
+        records["screening"] = rids
+        pids |= set(p)
+    if dim != "person_role" or key == "suspect":
+        rids, p = _person_drill(ctx, _suspect_facts(ctx, codes=False), _Flags({}), None, None)
+        records["suspect"] = rids
+        pids |= set(p)
+    return _dd(ind, dim, key, records, pids)
+
+
+# --- checks ------------------------------------------------------------------------------------
+
+
+def _need_codes(ind: Indicator, name: str, values: Iterable[Any], allowed: Collection[str], *, required: bool = False) -> None:
+    values = list(values)
+    if required and not values:
+        raise ConfigError(f"Indicator {ind.code}: the rule needs the parameter '{name}'.")
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        raise ConfigError(f"Indicator {ind.code}: parameter '{name}' holds unknown values {bad}.")
+
+
+def check_framework(fw: Framework | None = None, cl: CodeLists | None = None) -> None:
+    """Checks that every indicator's rule exists here and its parameters name real codes.
+
+    Raises:
+        ConfigError: naming the indicator at fault.
+    """
+    fw = fw or default_framework()
+    cl = cl or default_codelists()
+    _band_to_group(_bare_ctx(cl, fw))
+    for ind in fw:
+        if ind.rule not in RULES or ind.rule not in DRILLS:
+            raise ConfigError(f"Indicator {ind.code}: the engine has no rule '{ind.rule}'.")
+        if ind.rule in PARAMS:
+            PARAMS[ind.rule](cl, ind)
+
+
+def _bare_ctx(cl: CodeLists, fw: Framework) -> _Ctx:
+    ctx = _Ctx.__new__(_Ctx)
+    ctx.cl, ctx.fw = cl, fw
+    return ctx
+
+
+# --- assembly ----------------------------------------------------------------------------------
+
+
+def _finish(ctx: _Ctx, ind: Indicator, out: _Out) -> IndicatorValue:
+    breakdown: dict[str, Mapping[str, Number]] = {}
+    for dim in ind.disaggregations:
+        keys = dict(out.breakdown.get(dim, {}))
+        spec = ctx.fw.disaggregations[dim]
+        if ind.kind != "percent" and spec.codelist and len(ctx.cl[spec.codelist]) <= ZERO_FILL_MAX:
+            filled = {e.code: keys.pop(e.code, 0) for e in ctx.cl[spec.codelist].active_entries()}
+            filled.update(keys)
+            keys = filled
+        breakdown[dim] = MappingProxyType(keys)
+    fractions = {d: MappingProxyType(dict(v)) for d, v in out.fractions.items() if d in ind.disaggregations}
+    return IndicatorValue(
+        code=ind.code,
+        kind=ind.kind,
+        value=out.value,
+        numerator=out.numerator,
+        denominator=out.denominator,
+        breakdown=MappingProxyType(breakdown),
+        status=out.status,
+        fractions=MappingProxyType(fractions),
+        previous=out.previous,
+        additive=tuple(d for d in out.additive if d in ind.disaggregations),
+    )
+
+
+def evaluate(
+    session: Session,
+    *,
+    units: Collection[str] | None,
+    period: Period,
+    codes: Iterable[str] | None = None,
+    framework: Framework | None = None,
+    codelists: CodeLists | None = None,
+) -> dict[str, IndicatorValue]:
+    """Computes indicators on ``session`` for records of ``units`` (``None``: every unit).
+
+    No permission check: callers are services that already checked (or tests). The number of
+    queries depends on the indicators asked for, never on the number of records.
+    """
+    fw = framework or default_framework()
+    cl = codelists or default_codelists()
+    ctx = _Ctx(session, units, period, cl, fw)
+    wanted = [fw.indicator(c) for c in codes] if codes is not None else list(fw)
+    ctx.wanted = wanted
+    out: dict[str, IndicatorValue] = {}
+    for ind in wanted:
+        rule = RULES.get(ind.rule)
+        if rule is None:
+            raise ConfigError(f"Indicator {ind.code}: the engine has no rule '{ind.rule}'.")
+        out[ind.code] = _finish(ctx, ind, rule(ctx, ind))
+    return out
+
+
+def drill(
+    session: Session,
+    code: str,
+    *,
+    units: Collection[str] | None,
+    period: Period,
+    disaggregation: str | None = None,
+    key: str | None = None,
+    framework: Framework | None = None,
+    codelists: CodeLists | None = None,
+) -> DrillDown:
+    """The records behind one indicator value (or one breakdown key) on ``session``; no permission check."""
+    fw = framework or default_framework()
+    ind = fw.indicator(code)
+    if disaggregation is not None and disaggregation not in ind.disaggregations:
+        raise ValidationError(f"Indicator {code} has no breakdown by {disaggregation}.", {"disaggregation": "unknown"})
+    if (disaggregation is None) != (key is None):
+        raise ValidationError("Give both the breakdown and its key, or neither.", {"key": "missing"})
+    ctx = _Ctx(session, units, period, codelists or default_codelists(), fw)
+    ctx.wanted = [ind]
+    return DRILLS[ind.rule](ctx, ind, disaggregation, key)
+
+
+# --- services ----------------------------------------------------------------------------------
+
+
+def _scope_units(ws: Workspace, scope: str | None, *, drill_down: bool = False) -> tuple[str, Collection[str] | None]:
+    """Checks the permission for ``scope`` and returns it with its unit set (``None``: national)."""
+    scope = scope or ws.user.unit_code
+    if not ws.unit_exists(scope):
+        raise NotFound(f"There is no unit {scope!r}." if re.fullmatch(r"[A-Z0-9\-]{1,24}", scope) else "There is no such unit.")
+    national = len(ws.unit_chain(scope)) == 1
+    if drill_down:
+        ws.require(Perm.RECORD_READ, unit=scope, object_type="indicator")
+    if national:
+        ws.require(Perm.INDICATORS_NATIONAL, unit=scope, object_type="indicator")
+        return scope, None
+    ws.require(Perm.RECORD_READ, unit=scope, object_type="indicator")
+    return scope, ws.subtree(scope)
+
+
+def _release(session: Session) -> None:
+    if session.get_bind().dialect.name == "sqlite":
+        shrink_memory(session)
+
+
+def compute_indicators(
+    ws: Workspace,
+    *,
+    period: Period,
+    scope: str | None = None,
+    codes: Iterable[str] | None = None,
+    framework: Framework | None = None,
+) -> IndicatorReport:
+    """Every indicator (or those in ``codes``) for ``scope``'s subtree (default: the user's unit).
+
+    National scope (the root unit) needs :attr:`Perm.INDICATORS_NATIONAL`; a unit below it needs
+    :attr:`Perm.RECORD_READ` in that unit.
+
+    Raises:
+        PermissionDenied: (audited) the role or scope does not allow it.
+        NotFound: no such unit.
+    """
+    scope, units = _scope_units(ws, scope)
+    fw = framework or default_framework()
+    with ws.sf() as s:
+        values = evaluate(s, units=units, period=period, codes=codes, framework=fw)
+        _release(s)
+    return IndicatorReport(fw.version, scope, period, datetime.now(UTC), MappingProxyType(values))
+
+
+def drill_down(
+    ws: Workspace,
+    code: str,
+    *,
+    period: Period,
+    scope: str | None = None,
+    disaggregation: str | None = None,
+    key: str | None = None,
+) -> DrillDown:
+    """The ids of the records behind a value, for users who may read the records of ``scope``.
+
+    Raises:
+        PermissionDenied: (audited) the user may not read records there (HQ analysts may; so do
+            officers and circle heads in their own units).
+    """
+    scope, units = _scope_units(ws, scope, drill_down=True)
+    with ws.sf() as s:
+        result = drill(s, code, units=units, period=period, disaggregation=disaggregation, key=key)
+        _release(s)
+    return result

@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Helpers shared by the GUI tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def wait_idle(qtbot: Any, timeout: int = 20_000) -> None:
+    """Waits until no background operation runs and their callbacks have been delivered."""
+    from nap_desktop.ui import workers
+
+    qtbot.waitUntil(lambda: not workers.busy(), timeout=timeout)
+
+
+def wait_list(qtbot: Any, view: Any, timeout: int = 20_000) -> None:
+    """Waits until a list view's model has loaded its first page."""
+    qtbot.waitUntil(lambda: view.model.total is not None and not view.model.loading, timeout=timeout)
+    wait_idle(qtbot, timeout)
+
+
+def click_box(qtbot: Any, box: Any) -> None:
+    """Clicks a check box or radio button on its indicator (its centre may lie past the text)."""
+    from PySide6.QtCore import QPoint, Qt
+
+    x = 8 if box.layoutDirection() == Qt.LayoutDirection.LeftToRight else box.width() - 8
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(x, box.height() // 2))
+
+
+def closed(widget: Any) -> bool:
+    """Whether a window was closed (forms delete themselves on close)."""
+    import shiboken6
+
+    return not shiboken6.isValid(widget) or not widget.isVisible()

@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The record list model: lazy pages, columns per type, sorting, masking — and Qt's model tester."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtTest import QAbstractItemModelTester
+
+from nap_desktop.services.records import RecordFilter, create_record
+from nap_desktop.ui.record_table_model import MASK, RecordSortProxyModel, RecordTableModel, RowRole, SortRole
+from nap_desktop.ui.session import SessionRef
+from tests.ui.helpers import wait_idle
+
+N = 130
+
+
+@pytest.fixture
+def logs(circle_path: Path, open_ws: Any) -> Any:
+    ws = open_ws(circle_path, "head")
+    start = date.today() - timedelta(days=N)
+    for i in range(N):
+        create_record(ws, "checkpoint_log", {"log_date": (start + timedelta(days=i)).isoformat(), "checkpoint_type": "land_crossing", "passengers_screened": 1000 + i}, status="draft" if i % 10 == 0 else "complete")
+    return ws
+
+
+def _tester(model: Any) -> QAbstractItemModelTester:
+    return QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+
+
+def test_lazy_pages_with_the_model_tester(qtbot: Any, logs: Any) -> None:
+    model = RecordTableModel(SessionRef(logs), "checkpoint_log", page_size=50)
+    tester = _tester(model)
+    model.reload()
+    qtbot.waitUntil(lambda: model.total == N and not model.loading)
+    wait_idle(qtbot)
+    assert model.rowCount() == 50
+    assert model.canFetchMore(QModelIndex())
+    while model.canFetchMore(QModelIndex()):
+        before = model.rowCount()
+        model.fetchMore(QModelIndex())
+        qtbot.waitUntil(lambda b=before: model.rowCount() > b and not model.loading)
+        wait_idle(qtbot)
+    assert model.rowCount() == N and model.fully_loaded
+    assert not model.canFetchMore(QModelIndex())
+    dates = [model.row_at(i).date for i in range(N)]
+    assert dates == sorted(dates, reverse=True), "newest first"
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert headers == ["Date", "Checkpoint", "Passengers screened", "Status", "Unit"]
+    assert model.index(0, 1).data() == "Land border crossing" or model.index(0, 1).data()
+    assert model.index(0, 2).data() == f"{1000 + N - 1:,}"
+    assert model.index(0, 2).data(SortRole) == float(1000 + N - 1)
+    assert model.index(0, 0).data(RowRole).type == "checkpoint_log"
+    model.set_filter(RecordFilter(status="draft"))
+    qtbot.waitUntil(lambda: model.total == N // 10 and not model.loading)
+    wait_idle(qtbot)
+    assert model.rowCount() == N // 10
+    del tester
+
+
+def test_sync_mode_and_the_sort_proxy_with_the_model_tester(qtbot: Any, logs: Any) -> None:
+    model = RecordTableModel(SessionRef(logs), "checkpoint_log", page_size=40, sync=True)
+    proxy = RecordSortProxyModel()
+    proxy.setSourceModel(model)
+    t1, t2 = _tester(model), _tester(proxy)
+    model.reload()
+    assert model.rowCount() == 40 and model.total == N
+    model.fetch_all()
+    assert model.rowCount() == N
+    proxy.sort(2, Qt.SortOrder.AscendingOrder)
+    values = [proxy.index(r, 2).data(SortRole) for r in range(proxy.rowCount())]
+    assert values == sorted(values)
+    proxy.sort(2, Qt.SortOrder.DescendingOrder)
+    assert proxy.index(0, 2).data() == f"{1000 + N - 1:,}"
+    del t1, t2
+
+
+def test_person_columns_are_masked_without_personal_access(qtbot: Any, hq_path: Path, open_ws: Any) -> None:
+    head = open_ws(hq_path, "head")
+    create_record(head, "person", {"given_name": "Ruksana", "family_name": "Mengal", "sex": "female", "age_years": 17, "citizenship": "pk"}, unit="C-PSH")
+    head.lock()
+    analyst = open_ws(hq_path, "analyst")
+    model = RecordTableModel(SessionRef(analyst), "person", sync=True)
+    tester = _tester(model)
+    model.reload()
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert headers[:2] == ["Created on", "Name"]
+    row = {headers[c]: model.index(0, c).data() for c in range(model.columnCount())}
+    assert row["Name"] == MASK
+    assert (row["Sex"], row["Age"], row["Citizenship"]) == ("Female", "17", "Pakistan")
+    assert "personal data" in model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole)
+    del tester
