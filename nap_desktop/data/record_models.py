@@ -89,7 +89,7 @@ class Screening(SyncMixin, Base):
     screener: Mapped[str] = mapped_column(String(32), default="")
     interpreter_language: Mapped[str | None] = mapped_column(String(8))
     country_of_exploitation: Mapped[str | None] = mapped_column(String(16))
-    labour_sector: Mapped[str | None] = mapped_column(String(16))
+    labour_sector: Mapped[str | None] = mapped_column(String(40))
     recruitment_fee_pkr: Mapped[int | None] = mapped_column(Integer)
     identification_status: Mapped[str | None] = mapped_column(String(32), index=True)
     decided_by: Mapped[str | None] = mapped_column(String(32))
@@ -294,7 +294,7 @@ class SurveyResponse(SyncMixin, Base):
 
     __tablename__ = "survey_responses"
 
-    survey_topic: Mapped[str] = mapped_column(String(32))
+    survey_topic: Mapped[str] = mapped_column(String(48))
     responded_on: Mapped[date] = mapped_column(Date)
     sex: Mapped[str | None] = mapped_column(String(16))
     age_group: Mapped[str | None] = mapped_column(String(16))

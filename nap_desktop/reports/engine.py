@@ -629,7 +629,7 @@ def _person_statement(ctx: _Ctx, facts: Select[Any], members: list[_Member], dim
         cols.append(func.max(f.c[f"in{i}"]).label(f"in{i}"))
         if band_name:
             cols.append(_age_of(P, func.min(case((cond, f.c.on), else_=None)), agg=True).label(f"age{i}"))
-        fcols, labels = _flag_columns(f, m.flags, prefix=f"m{i}g", where=None if len(members) == 1 else cond)
+        fcols, labels = _flag_columns(f, m.flags, prefix=f"m{i}g", where=cond)
         cols += fcols
         member_labels.append(labels)
     inner = select(*cols).join_from(f, P, P.id == f.c.pid).group_by(f.c.pid)

@@ -53,3 +53,20 @@ def test_a_draft_may_leave_empty_every_column_it_does_not_require(rt: RecordType
         if f.storage == "column" and not f.required_for_draft:
             col = columns[f.name]
             assert col.nullable or col.default is not None, f"{rt.name}.{f.name}: a draft without it cannot be stored"
+
+
+@pytest.mark.parametrize("rt", TYPES, ids=lambda rt: rt.name)
+def test_columns_are_wide_enough_for_every_code_and_text(rt: RecordType) -> None:
+    """PostgreSQL refuses a value longer than its column (SQLite does not): check them here."""
+    lists = default_codelists()
+    columns = MODEL_BY_TYPE[rt.name].__table__.columns
+    for f in rt.fields:
+        if f.storage != "column":
+            continue
+        length = getattr(columns[f.name].type, "length", None)
+        if length is None:
+            continue
+        if f.kind == "code":
+            assert length >= max(len(c) for c in lists[f.codelist].codes()), f"{rt.name}.{f.name}"
+        if f.kind == "text":
+            assert length >= f.max_length, f"{rt.name}.{f.name}"

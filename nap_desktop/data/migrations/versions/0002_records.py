@@ -443,7 +443,7 @@ def upgrade() -> None:
     sa.Column('screener', sa.String(length=32), nullable=False),
     sa.Column('interpreter_language', sa.String(length=8), nullable=True),
     sa.Column('country_of_exploitation', sa.String(length=16), nullable=True),
-    sa.Column('labour_sector', sa.String(length=16), nullable=True),
+    sa.Column('labour_sector', sa.String(length=40), nullable=True),
     sa.Column('recruitment_fee_pkr', sa.Integer(), nullable=True),
     sa.Column('identification_status', sa.String(length=32), nullable=True),
     sa.Column('decided_by', sa.String(length=32), nullable=True),
@@ -475,7 +475,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_screenings_unit_date', ['unit', 'screened_on'], unique=False)
 
     op.create_table('survey_responses',
-    sa.Column('survey_topic', sa.String(length=32), nullable=False),
+    sa.Column('survey_topic', sa.String(length=48), nullable=False),
     sa.Column('responded_on', sa.Date(), nullable=False),
     sa.Column('sex', sa.String(length=16), nullable=True),
     sa.Column('age_group', sa.String(length=16), nullable=True),
