@@ -921,7 +921,6 @@ __all__ = [
     "record_type",
     "update_record",
 ]
-_ = Screening  # re-exported model used by callers' type hints
 
 
 # --- milestone evidence -----------------------------------------------------------------------

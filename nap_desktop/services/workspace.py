@@ -83,7 +83,6 @@ class WorkspaceInfo:
     audit_entries: int
     recovery_set: bool
     last_backup: datetime | None
-    counts: dict[str, int]
 
 
 def _paths(path: Path) -> tuple[Path, Path, Path]:
@@ -443,7 +442,6 @@ def workspace_info(ws: Workspace) -> WorkspaceInfo:
         audit_entries=n_audit,
         recovery_set=ws.wf.recovery is not None,
         last_backup=last_backup,
-        counts={},
     )
 
 
