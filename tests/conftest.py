@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -31,7 +32,11 @@ def require_program(name: str) -> str:
     path = shutil.which(name)
     if path:
         return path
-    message = f"the peer program {name!r} is not installed (apt-get install {name}); .ci/run installs it"
+    missing_peer(f"the peer program {name!r} is not installed (apt-get install {name}); .ci/run installs it")
+
+
+def missing_peer(message: str) -> NoReturn:
+    """A peer (program, file, service) a test needs is missing: a failure in CI, a skip elsewhere."""
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
     pytest.skip(message)

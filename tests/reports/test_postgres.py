@@ -38,9 +38,7 @@ def _free_port() -> int:
 
 def _as_postgres(cmd: list[str]) -> list[str]:
     if os.geteuid() == 0:
-        runuser = shutil.which("runuser")
-        if runuser is None:
-            pytest.skip("running as root without runuser: cannot start PostgreSQL as the postgres user")
+        runuser = require_program("runuser")  # root must start PostgreSQL as the postgres user
         return [runuser, "-u", "postgres", "--", *cmd]
     return cmd
 
