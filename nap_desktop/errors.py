@@ -121,6 +121,21 @@ class AuditChainBroken(UserFacingError):
         self.seq = seq
 
 
+# --- backup --------------------------------------------------------------------------------------
+
+
+class BackupError(UserFacingError):
+    """A backup cannot be made or restored as asked (no protection, target folder in use, …)."""
+
+
+class BackupCorrupt(BackupError):
+    """The backup file is damaged, truncated, altered or not a NAP Desktop backup; nothing was restored."""
+
+
+class BackupKeyMismatch(BackupError):
+    """The recovery key, passphrase or account password given does not open this backup."""
+
+
 # --- data ----------------------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ class Perm(StrEnum):
     """Operations that need a permission. Values are stable: they appear in audit entries."""
 
     WORKSPACE_VIEW = "workspace.view"
+    WORKSPACE_BACKUP = "workspace.backup"
     PASSWORD_CHANGE_OWN = "password.change_own"
     USER_LIST = "user.list"
     USER_MANAGE = "user.manage"  # add, disable, enable, reset password (within scope)
@@ -40,6 +41,7 @@ class Perm(StrEnum):
     CASE_MANAGE = "case.manage"
     RETURN_COMPILE = "return.compile"
     RETURN_SUBMIT = "return.submit"
+    RETURN_SUBMIT_POST = "return.submit_post"  # a post's officer submits the post's own return to its circle
     RETURN_APPROVE = "return.approve"
     RETURN_UNLOCK = "return.unlock"
     BUNDLE_EXPORT = "bundle.export"
@@ -52,16 +54,20 @@ class Perm(StrEnum):
 
 _ALL_USERS = {Perm.WORKSPACE_VIEW, Perm.PASSWORD_CHANGE_OWN, Perm.UNIT_LIST}
 _CAPTURE = {Perm.RECORD_CAPTURE, Perm.RECORD_READ, Perm.PERSONAL_VIEW, Perm.BUNDLE_EXPORT, Perm.RETURN_COMPILE}
+# Backups: every role that keeps data in a workspace (not the auditor, who only reads the log).
+_BACKUP = {Perm.WORKSPACE_BACKUP}
 
 PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.OFFICER: frozenset(_ALL_USERS | _CAPTURE),
+    Role.OFFICER: frozenset(_ALL_USERS | _CAPTURE | _BACKUP | {Perm.RETURN_SUBMIT_POST}),
     Role.CIRCLE_HEAD: frozenset(
         _ALL_USERS
         | _CAPTURE
+        | _BACKUP
         | {Perm.CASE_MANAGE, Perm.RETURN_SUBMIT, Perm.RETURN_APPROVE, Perm.USER_LIST, Perm.USER_MANAGE, Perm.BUNDLE_IMPORT}
     ),
     Role.HQ_ANALYST: frozenset(
         _ALL_USERS
+        | _BACKUP
         | {
             Perm.RECORD_READ,
             Perm.BUNDLE_IMPORT,
@@ -74,6 +80,7 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
     ),
     Role.ADMIN: frozenset(
         _ALL_USERS
+        | _BACKUP
         | {
             Perm.USER_LIST,
             Perm.USER_MANAGE,

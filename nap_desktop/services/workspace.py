@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -425,8 +425,9 @@ def workspace_info(ws: Workspace) -> WorkspaceInfo:
         n_units = s.scalar(select(func.count()).select_from(Unit)) or 0
         n_audit = s.scalar(select(func.count()).select_from(AuditEntry)) or 0
         rev = migrate.current_revision(ws.engine) or "-"
-    backups = sorted((ws.path / "backups").glob("*"), key=lambda p: p.stat().st_mtime)
-    last_backup = datetime.fromtimestamp(backups[-1].stat().st_mtime, UTC) if backups else None
+    from nap_desktop.services.backup import last_backup as _last_backup
+
+    last_backup = _last_backup(ws)  # recorded by a finished backup (pre-upgrade copies do not count)
     return WorkspaceInfo(
         path=ws.path,
         workspace_id=ws.workspace_id,
