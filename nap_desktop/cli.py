@@ -568,6 +568,47 @@ def cmd_version(ctx: Ctx) -> int:
     return EXIT_OK
 
 
+def _drive(gen: Any) -> Any:
+    """Runs a long operation (a generator of Progress), printing its steps on stderr; returns its result."""
+    while True:
+        try:
+            p = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if p.done < p.total:
+            print(f"  {p.label} …", file=sys.stderr, flush=True)
+
+
+def cmd_report_indicators(ctx: Ctx) -> int:
+    from nap_desktop.reports.engine import Period
+    from nap_desktop.reports.publish import iter_indicator_report
+
+    a = ctx.args
+    period = Period.parse(a.period)
+    with ctx.open() as ws:
+        r = _drive(iter_indicator_report(ws, period=period, scope=a.scope, fmt=a.format, out=Path(a.out), external=a.external))
+    hidden = f"; {r.hidden} numbers hidden by disclosure control" if r.audience == "external" else ""
+    print(f"Wrote the {r.audience} indicator report of {r.scope} for {r.period} ({r.format.upper()}) to {r.path}{hidden}.")
+    return EXIT_OK
+
+
+def cmd_export(ctx: Ctx) -> int:
+    """GLOTIP: .xlsx or .csv by the file name. CTDC: CSV. DHIS2: dataValueSets JSON (month, quarter or year)."""
+    from nap_desktop.reports.engine import Period
+    from nap_desktop.reports.publish import iter_standard_export
+
+    a = ctx.args
+    period = Period.parse(a.period)
+    with ctx.open() as ws:
+        r = _drive(iter_standard_export(ws, a.kind, period=period, scope=a.scope, out=Path(a.out), k=a.k, external=a.external))
+    if r.what == "ctdc":
+        steps = ", ".join(f"{n} ({name.replace('_', ' ')})" for name, n in r.generalised.items()) or "none"
+        print(f"Wrote {r.values} de-identified victim rows ({r.k}-anonymous) to {r.path}; rows generalised: {steps}; rows dropped: {r.dropped}.")
+    else:
+        print(f"Wrote the {r.what.upper()} export of {r.scope} for {r.period} to {r.path} ({r.values} values, {r.hidden} hidden).")
+    return EXIT_OK
+
+
 # --- parser ----------------------------------------------------------------------------------
 
 
@@ -715,6 +756,27 @@ def build_parser() -> argparse.ArgumentParser:
     add("list", cmd_codelist_list, "list the code lists", cls)
     sp = add("show", cmd_codelist_show, "show one code list", cls)
     sp.add_argument("name")
+
+    rp = sub.add_parser("report", help="indicator reports").add_subparsers(dest="sub", required=True, metavar="SUB")
+    sp = add("indicators", cmd_report_indicators, "write every indicator of a unit and period (JSON, PDF, XLSX or CSV)", rp)
+    sp.add_argument("--period", required=True, help="2026-03 (month), 2026-Q1, 2026 or 2026-01-01..2026-03-31")
+    sp.add_argument("--scope", help="unit code (default: yours)")
+    sp.add_argument("--format", choices=["json", "pdf", "xlsx", "csv"], default="pdf")
+    sp.add_argument("--out", required=True, metavar="PATH", help="file to write")
+    sp.add_argument("--external", action="store_true", help="the version for outside FIA: counts of 1-4 shown as <5, complementary suppression")
+    exp = sub.add_parser("export", help="standard exports (GLOTIP, CTDC, DHIS2)").add_subparsers(dest="sub", required=True, metavar="SUB")
+    for kind, help_ in (
+        ("glotip", "UNODC GLOTIP-style table (victims, suspects, prosecuted, convicted by sex, age, form, citizenship)"),
+        ("ctdc", "CTDC-style de-identified victim-level CSV, k-anonymous"),
+        ("dhis2", "DHIS2 dataValueSets JSON of the indicators of a unit and month"),
+    ):
+        sp = add(kind, cmd_export, help_, exp)
+        sp.set_defaults(kind=kind)
+        sp.add_argument("--period", required=True, help="2026-03 (month), 2026-Q1, 2026 or 2026-01-01..2026-03-31")
+        sp.add_argument("--scope", help="unit code (default: yours)")
+        sp.add_argument("--out", required=True, metavar="PATH", help="file to write")
+        sp.add_argument("--k", type=int, default=11, help="CTDC: smallest group size kept (default 11)" if kind == "ctdc" else argparse.SUPPRESS)
+        sp.add_argument("--external", action="store_true", help="DHIS2: leave out small counts (else the internal values)" if kind == "dhis2" else argparse.SUPPRESS)
 
     sp = add("demo", cmd_demo, "create (or reuse) a demo workspace, fill it with synthetic records, print what it holds")
     sp.add_argument("--records", type=int, default=0, help="fill the workspace up to about N synthetic records (all types)")

@@ -175,3 +175,7 @@ class ConfigError(UserFacingError):
 
 class StorageFull(UserFacingError):
     """The disk is full; nothing was written."""
+
+
+class ExportError(UserFacingError):
+    """A report or export file cannot be written where asked (no such folder, not writable)."""

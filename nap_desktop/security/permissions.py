@@ -48,6 +48,7 @@ class Perm(StrEnum):
     BUNDLE_IMPORT = "bundle.import"
     INDICATORS_NATIONAL = "indicators.national"
     REPORT_PUBLISH = "report.publish"
+    REPORT_INTERNAL = "report.internal"  # reports with small counts (not suppressed), own scope
     KEYS_MANAGE = "keys.manage"
     CODELIST_MANAGE = "codelist.manage"
 
@@ -63,7 +64,7 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
         _ALL_USERS
         | _CAPTURE
         | _BACKUP
-        | {Perm.CASE_MANAGE, Perm.RETURN_SUBMIT, Perm.RETURN_APPROVE, Perm.USER_LIST, Perm.USER_MANAGE, Perm.BUNDLE_IMPORT}
+        | {Perm.CASE_MANAGE, Perm.RETURN_SUBMIT, Perm.RETURN_APPROVE, Perm.USER_LIST, Perm.USER_MANAGE, Perm.BUNDLE_IMPORT, Perm.REPORT_INTERNAL}
     ),
     Role.HQ_ANALYST: frozenset(
         _ALL_USERS
@@ -74,6 +75,7 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.BUNDLE_EXPORT,
             Perm.INDICATORS_NATIONAL,
             Perm.REPORT_PUBLISH,
+            Perm.REPORT_INTERNAL,
             Perm.RETURN_COMPILE,
             Perm.RETURN_APPROVE,
         }

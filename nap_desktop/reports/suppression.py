@@ -1,0 +1,517 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Disclosure control for reports that leave HQ: small counts hidden, and hidden for good.
+
+Two layers:
+
+1. :class:`Problem` — a generic cell-suppression solver. Cells are integers (counts, or
+   differences of counts); equations are the linear relations a reader knows between published
+   numbers (a breakdown adds up to its total, age bands add up to their age group, the change is
+   this period minus the previous one …). :meth:`Problem.solve` hides
+
+   - every count of 1–4 (**primary** suppression, shown ``<5``; a difference of -4…4 other than 0,
+     where its parts are not published, shown ``x``), and
+   - as few further cells as it takes (**complementary** suppression, shown ``x``) until no
+     hidden cell can be worked out from the published ones: neither exactly by solving the
+     equations (the hidden cells' null space is checked with exact rational arithmetic), nor by
+     combining the equations with what a reader knows of the hidden cells' ranges (``<5`` is
+     1–4; an ``x`` count is 5 or more, since zeros are never hidden and 1–4 would show ``<5``):
+     interval propagation over every equation until nothing tightens. A cell that can still be
+     pinned down gets a partner: the smallest non-zero cell of one of its equations (breakdown
+     keys before totals), and the check runs again.
+
+2. :func:`suppress_report` — builds that problem for a whole :class:`IndicatorReport`
+   (one problem per report, because indicators share numbers: 7.1.a's victims are 1.3.a's value)
+   and returns a :class:`Disclosure`: for every published number, whether it is shown and, if not,
+   its marker.
+
+Which indicators are protected: every percent and every count of people or of cases (the
+framework's ``unit``), including counts of trainees and of seats held by women. Counts of
+organisations, coordination bodies, gaps, milestones, analysis notes and stakeholders, and
+statuses, are published as they are; numbers of organisations that also appear inside a protected
+indicator (1.2.c / 1.2.d "organisation" keys) are treated as known to the reader.
+
+Percents: the numerators and the denominators are two tables with the same equations; a key's
+percent is hidden when its numerator or its denominator is. Breakdowns that do not add up
+(a person counted under each type of support received) carry no equation; their small cells are
+hidden (primary) and nothing else is needed, because no exact relation ties them to the others.
+Money amounts (``*_pkr`` measures) are hidden when the count of people they belong to is hidden.
+The previous period's percent (3.2.a) is not published in the external version: its base is not
+part of the report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from types import MappingProxyType
+from typing import Any
+
+from nap_desktop.domain.codelists import CodeLists, default_codelists
+from nap_desktop.domain.framework import Framework, Indicator, default_framework
+
+__all__ = [
+    "HIDDEN",
+    "SMALL",
+    "SMALL_MAX",
+    "UNPROTECTED_UNITS",
+    "Disclosure",
+    "Problem",
+    "Solution",
+    "is_protected",
+    "suppress_report",
+]
+
+SMALL_MAX = 4  # counts 1..SMALL_MAX are hidden
+SMALL = "<5"  # marker of a hidden count of 1–4
+HIDDEN = "x"  # marker of any other hidden number
+BIG = 10**15  # "no upper bound" in interval arithmetic
+
+# Units (framework ``unit``) that count no people and no cases: published as they are.
+UNPROTECTED_UNITS = frozenset({"coordination bodies", "gaps", "milestones", "organisations", "analysis notes", "stakeholders"})
+
+CellId = Hashable
+
+
+# --- the generic solver --------------------------------------------------------------------------
+
+
+@dataclass
+class _Cell:
+    value: int
+    kind: str  # "count" | "diff"
+    small_rule: bool  # the primary rule applies to this cell
+    hideable: bool  # False: the reader knows it from elsewhere
+    total: bool  # a total: the last choice as a complementary cell
+    order: int
+
+
+@dataclass(frozen=True)
+class Solution:
+    """What :meth:`Problem.solve` decided: hidden cells and their markers."""
+
+    markers: Mapping[CellId, str]
+    primary: frozenset[CellId]
+    secondary: frozenset[CellId]
+    unprotectable: frozenset[CellId] = frozenset()
+
+    def hidden(self, cell: CellId) -> bool:
+        return cell in self.markers
+
+
+class Problem:
+    """Cells and the equations between them; :meth:`solve` chooses what to hide."""
+
+    def __init__(self) -> None:
+        self.cells: dict[CellId, _Cell] = {}
+        self.equations: list[tuple[tuple[CellId, int], ...]] = []
+        self._seen_eq: set[tuple[tuple[CellId, int], ...]] = set()
+
+    def cell(self, cid: CellId, value: int, *, kind: str = "count", small_rule: bool = True, hideable: bool = True, total: bool = False) -> CellId:
+        """Adds a cell (once; a second call with the same id keeps the first)."""
+        if cid not in self.cells:
+            if kind not in ("count", "diff"):
+                raise ValueError(kind)
+            self.cells[cid] = _Cell(int(value), kind, small_rule and hideable, hideable, total, len(self.cells))
+        return cid
+
+    def equation(self, terms: Iterable[tuple[CellId, int]]) -> bool:
+        """Adds ``sum(coef * cell) == 0`` if it holds on the data (a relation that does not hold
+        is no relation a reader could use). Returns whether it was added."""
+        merged: dict[CellId, int] = defaultdict(int)
+        for cid, coef in terms:
+            merged[cid] += coef
+        eq = tuple(sorted(((c, k) for c, k in merged.items() if k), key=lambda t: self.cells[t[0]].order))
+        if len(eq) < 2 or eq in self._seen_eq:
+            return False
+        if sum(self.cells[c].value * k for c, k in eq) != 0:
+            return False
+        self._seen_eq.add(eq)
+        self.equations.append(eq)
+        return True
+
+    def total_of(self, total: CellId, parts: Iterable[CellId]) -> bool:
+        """``total == sum(parts)``."""
+        return self.equation([(total, 1), *((p, -1) for p in parts)])
+
+    def same(self, a: CellId, b: CellId) -> bool:
+        """Two published numbers that are the same quantity."""
+        return self.equation([(a, 1), (b, -1)])
+
+    # --- solving ---------------------------------------------------------------------------------
+
+    def _primary(self, c: _Cell) -> bool:
+        if not c.small_rule:
+            return False
+        return 1 <= abs(c.value) <= SMALL_MAX if c.kind == "diff" else 1 <= c.value <= SMALL_MAX
+
+    def bounds(self, cid: CellId, primary: Iterable[CellId]) -> tuple[int, int]:
+        """What a reader knows of a hidden cell from its marker alone."""
+        c = self.cells[cid]
+        if c.kind == "diff":
+            return (-SMALL_MAX, SMALL_MAX) if cid in primary else (-BIG, BIG)
+        return (1, SMALL_MAX) if cid in primary else (SMALL_MAX + 1, BIG)
+
+    def solve(self) -> Solution:
+        """Primary then complementary suppression until no hidden cell can be worked out."""
+        primary = {cid for cid, c in self.cells.items() if self._primary(c)}
+        hidden = set(primary)
+        by_cell: dict[CellId, list[int]] = defaultdict(list)
+        for i, eq in enumerate(self.equations):
+            for cid, _ in eq:
+                by_cell[cid].append(i)
+        unprotectable: set[CellId] = set()
+        for _ in range(len(self.cells) + 1):
+            exposed = [c for c in self.exposed(hidden, primary) if c not in unprotectable]
+            if not exposed:
+                break
+            cid = min(exposed, key=lambda c: self.cells[c].order)
+            pick = self._partner(cid, hidden, by_cell)
+            if pick is None:
+                unprotectable.add(cid)  # NOTE: cannot happen on consistent data; reported, see below
+                continue
+            hidden.add(pick)
+        markers = {cid: (SMALL if cid in primary and self.cells[cid].kind == "count" else HIDDEN) for cid in hidden}
+        return Solution(MappingProxyType(markers), frozenset(primary), frozenset(hidden - primary), frozenset(unprotectable))
+
+    def _partner(self, cid: CellId, hidden: set[CellId], by_cell: Mapping[CellId, list[int]]) -> CellId | None:
+        best: tuple[Any, ...] | None = None
+        pick: CellId | None = None
+        for i in by_cell.get(cid, []):
+            for other, _ in self.equations[i]:
+                c = self.cells[other]
+                if other in hidden or not c.hideable or c.value == 0:
+                    continue
+                key = (c.total, abs(c.value), c.order)
+                if best is None or key < best:
+                    best, pick = key, other
+        return pick
+
+    def exposed(self, hidden: set[CellId], primary: Iterable[CellId]) -> list[CellId]:
+        """Hidden cells a reader can pin down (exactly, or by interval reasoning)."""
+        primary = set(primary)
+        return sorted(self._linear_determined(hidden) | self._interval_determined(hidden, primary), key=lambda c: self.cells[c].order)
+
+    def _linear_determined(self, hidden: set[CellId]) -> set[CellId]:
+        cols = sorted({c for eq in self.equations for c, _ in eq if c in hidden}, key=lambda c: self.cells[c].order)
+        if not cols:
+            return set()
+        index = {c: j for j, c in enumerate(cols)}
+        rows = []
+        for eq in self.equations:
+            row = [Fraction(0)] * len(cols)
+            used = False
+            for c, k in eq:
+                if c in index:
+                    row[index[c]] += k
+                    used = True
+            if used:
+                rows.append(row)
+        pivots = _rref(rows, len(cols))
+        free = [j for j in range(len(cols)) if j not in pivots]
+        determined = set()
+        for j, r in pivots.items():
+            if all(rows[r][f] == 0 for f in free):
+                determined.add(cols[j])
+        return determined
+
+    def _interval_determined(self, hidden: set[CellId], primary: set[CellId]) -> set[CellId]:
+        lo: dict[CellId, int] = {}
+        hi: dict[CellId, int] = {}
+        for cid, c in self.cells.items():
+            if cid in hidden:
+                lo[cid], hi[cid] = self.bounds(cid, primary)
+            else:
+                lo[cid] = hi[cid] = c.value
+        relevant = [eq for eq in self.equations if any(c in hidden for c, _ in eq)]
+        for _ in range(200):
+            changed = False
+            for eq in relevant:
+                s_lo = sum(k * lo[c] if k > 0 else k * hi[c] for c, k in eq)
+                s_hi = sum(k * hi[c] if k > 0 else k * lo[c] for c, k in eq)
+                for c, k in eq:
+                    if c not in hidden:
+                        continue
+                    # k*x = -(rest); rest's range is the sum's range without this term
+                    r_lo = s_lo - (k * lo[c] if k > 0 else k * hi[c])
+                    r_hi = s_hi - (k * hi[c] if k > 0 else k * lo[c])
+                    if k > 0:
+                        n_lo, n_hi = math.ceil(-r_hi / k), math.floor(-r_lo / k)
+                    else:
+                        n_lo, n_hi = math.ceil(-r_lo / k), math.floor(-r_hi / k)
+                    n_lo, n_hi = max(lo[c], n_lo, -BIG), min(hi[c], n_hi, BIG)
+                    if (n_lo, n_hi) != (lo[c], hi[c]) and n_lo <= n_hi:
+                        lo[c], hi[c] = n_lo, n_hi
+                        changed = True
+                        s_lo = sum(kk * lo[cc] if kk > 0 else kk * hi[cc] for cc, kk in eq)
+                        s_hi = sum(kk * hi[cc] if kk > 0 else kk * lo[cc] for cc, kk in eq)
+            if not changed:
+                break
+        return {c for c in hidden if lo[c] == hi[c]}
+
+
+def _rref(rows: list[list[Fraction]], ncols: int) -> dict[int, int]:
+    """Reduces ``rows`` in place to reduced row echelon form; returns pivot column → row."""
+    pivots: dict[int, int] = {}
+    r = 0
+    for j in range(ncols):
+        p = next((i for i in range(r, len(rows)) if rows[i][j] != 0), None)
+        if p is None:
+            continue
+        rows[r], rows[p] = rows[p], rows[r]
+        lead = rows[r][j]
+        rows[r] = [x / lead for x in rows[r]]
+        for i in range(len(rows)):
+            if i != r and rows[i][j] != 0:
+                f = rows[i][j]
+                rows[i] = [a - f * b for a, b in zip(rows[i], rows[r], strict=True)]
+        pivots[j] = r
+        r += 1
+        if r == len(rows):
+            break
+    return pivots
+
+
+# --- a report --------------------------------------------------------------------------------------
+
+
+def is_protected(ind: Indicator) -> bool:
+    """Whether the indicator's numbers go through disclosure control in external outputs."""
+    if ind.kind == "status":
+        return False
+    return ind.kind == "percent" or ind.unit not in UNPROTECTED_UNITS
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """Which published numbers of a report are hidden, by address.
+
+    Addresses: ``(code, part)`` for the value's parts — part ``value``, ``numerator``,
+    ``denominator``, ``previous`` —, and ``(code, part, dimension, key)`` for breakdown cells —
+    part ``value`` (the key's number or percent), ``numerator``, ``denominator`` (a percent key's
+    fraction). :meth:`marker` is ``None`` for a number that is shown.
+    """
+
+    external: bool
+    markers: Mapping[tuple[str, ...], str] = field(default_factory=lambda: MappingProxyType({}))
+    unprotectable: int = 0
+
+    def marker(self, *address: str) -> str | None:
+        return self.markers.get(tuple(address)) if self.external else None
+
+    @property
+    def hidden_count(self) -> int:
+        return len(self.markers)
+
+
+_ORG_KEYS = {"organisation", "service_provider", "capacity_building"}
+
+
+def suppress_report(
+    values: Mapping[str, Any],
+    *,
+    external: bool,
+    framework: Framework | None = None,
+    codelists: CodeLists | None = None,
+) -> Disclosure:
+    """Disclosure control over every value of a report (``IndicatorReport.values``).
+
+    ``external=False`` hides nothing (the internal version). See the module docstring for what
+    is hidden and why.
+    """
+    if not external:
+        return Disclosure(False)
+    fw = framework or default_framework()
+    cl = codelists or default_codelists()
+    pb = Problem()
+    derived: list[tuple[tuple[str, ...], list[tuple[str, ...]]]] = []  # address hidden if any source is
+    always: list[tuple[str, ...]] = []  # addresses never published externally
+    by_rule: dict[str, list[Any]] = defaultdict(list)
+    band_group = _band_groups(cl)
+    for code, iv in values.items():
+        ind = fw.indicator(code)
+        by_rule[ind.rule].append(iv)
+        if not is_protected(ind):
+            continue
+        if iv.kind == "percent":
+            _add_percent(pb, iv, derived, always, band_group)
+        elif iv.kind == "change":
+            _add_change(pb, iv, derived)
+        else:
+            _add_count(pb, ind, iv, derived, band_group)
+    _link_indicators(pb, fw, values, by_rule)
+    sol = pb.solve()
+    markers: dict[tuple[str, ...], str] = {}
+    for cid, m in sol.markers.items():
+        markers[cid] = m
+    for addr, sources in derived:
+        if any(s in markers for s in sources):
+            markers[addr] = HIDDEN
+    for addr in always:
+        markers[addr] = HIDDEN
+    # A percent's numerator is not published over a hidden denominator ("0 of <5" says too much).
+    for addr in list(markers):
+        if len(addr) >= 2 and addr[1] == "denominator" and values.get(addr[0]) is not None and values[addr[0]].kind == "percent":
+            markers.setdefault((addr[0], "numerator", *addr[2:]), HIDDEN)
+    # NOTE: a cell that cannot be protected by a partner (impossible on consistent data) takes
+    # its whole indicator down rather than be published.
+    for cid in sol.unprotectable:
+        markers[(cid[0], "value")] = HIDDEN
+    return Disclosure(True, MappingProxyType(markers), len(sol.unprotectable))
+
+
+def _band_groups(cl: CodeLists) -> dict[str, str]:
+    limit = 17
+    child = cl["age_group"].find("child")
+    if child is not None and child.max_age is not None:
+        limit = child.max_age
+    out = {"unknown": "unknown"}
+    for b in cl["ctdc_age_band"].bands():
+        out[b.code] = "child" if (b.min_age or 0) <= limit else "adult"
+    return out
+
+
+def _int(x: Any) -> int | None:
+    if x is None:
+        return None
+    if isinstance(x, float) and not x.is_integer():
+        return None
+    return int(x)
+
+
+def _add_count(pb: Problem, ind: Indicator, iv: Any, derived: list[Any], band_group: Mapping[str, str]) -> None:
+    code = iv.code
+    total = _int(iv.value)
+    if total is None:
+        return
+    tid = pb.cell((code, "value"), total, total=True)
+    if iv.numerator is not None and _int(iv.numerator) == total:
+        derived.append(((code, "numerator"), [tid]))
+    elif (n := _int(iv.numerator)) is not None:
+        pb.cell((code, "numerator"), n)
+    if (d := _int(iv.denominator)) is not None:
+        pb.cell((code, "denominator"), d, total=True)
+    org_rule = ind.rule in ("witnesses_providers_supported", "witnesses_providers")
+    for dim, keys in iv.breakdown.items():
+        cells = []
+        for key, v in keys.items():
+            addr = (code, "value", dim, key)
+            if dim == "measure" and key.endswith("_pkr"):
+                derived.append((addr, [tid]))
+                continue
+            n = _int(v)
+            if n is None:
+                continue
+            known = org_rule and (key in _ORG_KEYS or dim == "provider_type")
+            cells.append(pb.cell(addr, n, hideable=not known))
+        if dim in iv.additive:
+            pb.total_of(tid, cells)
+    _age_hierarchy(pb, code, "value", iv.breakdown, band_group)
+    if org_rule:
+        comp = (code, "value", "component", "service_provider")
+        for dim in ("sex", "age_group"):
+            if (code, "value", dim, "organisation") in pb.cells and comp in pb.cells:
+                pb.same((code, "value", dim, "organisation"), comp)
+        if comp in pb.cells and "provider_type" in iv.breakdown:
+            pb.total_of(comp, [(code, "value", "provider_type", k) for k in iv.breakdown["provider_type"]])
+    measure = iv.breakdown.get("measure", {})
+    for key in ("cases", "confiscated_and_disposed"):
+        if key in measure:
+            pb.same(tid, (code, "value", "measure", key))
+
+
+def _age_hierarchy(pb: Problem, code: str, part: str, bd: Mapping[str, Mapping[str, Any]], band_group: Mapping[str, str]) -> None:
+    """Age bands add up to their age group (both published for the same people)."""
+    if "ctdc_age_band" not in bd or "age_group" not in bd:
+        return
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for band in bd["ctdc_age_band"]:
+        groups[band_group.get(band, "unknown")].append((code, part, "ctdc_age_band", band))
+    for g, bands in groups.items():
+        gid = (code, part, "age_group", g)
+        if gid in pb.cells and all(b in pb.cells for b in bands):
+            pb.total_of(gid, bands)
+
+
+def _add_percent(pb: Problem, iv: Any, derived: list[Any], always: list[Any], band_group: Mapping[str, str]) -> None:
+    code = iv.code
+    num, den = _int(iv.numerator), _int(iv.denominator)
+    if num is None or den is None:
+        return
+    nid = pb.cell((code, "numerator"), num, total=True)
+    did = pb.cell((code, "denominator"), den, total=True)
+    derived.append(((code, "value"), [nid, did]))
+    if iv.previous is not None:
+        always.append((code, "previous"))
+    for dim, keys in iv.fractions.items():
+        ncells, dcells = [], []
+        for key, (n, d) in keys.items():
+            ni, di = _int(n), _int(d)
+            if ni is None or di is None:
+                continue
+            a, b = pb.cell((code, "numerator", dim, key), ni), pb.cell((code, "denominator", dim, key), di)
+            ncells.append(a)
+            dcells.append(b)
+            derived.append(((code, "value", dim, key), [a, b]))
+        if dim in iv.additive:
+            pb.total_of(nid, ncells)
+            pb.total_of(did, dcells)
+    # keys of a breakdown with a percent but no fraction (none today) are hidden whole
+    for dim, keys in iv.breakdown.items():
+        for key in keys:
+            if key not in iv.fractions.get(dim, {}):
+                always.append((code, "value", dim, key))
+    frac_bd = {d: {k: 0 for k in keys} for d, keys in iv.fractions.items()}
+    _age_hierarchy(pb, code, "numerator", frac_bd, band_group)
+    _age_hierarchy(pb, code, "denominator", frac_bd, band_group)
+    items = iv.fractions.get("data_item", {})
+    for key in items:
+        pb.same(did, (code, "denominator", "data_item", key))
+    if "sex_and_age" in items:
+        pb.same(nid, (code, "numerator", "data_item", "sex_and_age"))
+
+
+def _add_change(pb: Problem, iv: Any, derived: list[Any]) -> None:
+    code = iv.code
+    cur, prev, change = _int(iv.numerator), _int(iv.denominator), _int(iv.value)
+    if cur is None or prev is None or change is None:
+        return
+    cid = pb.cell((code, "numerator"), cur, total=True)
+    pid = pb.cell((code, "denominator"), prev, total=True)
+    vid = pb.cell((code, "value"), change, kind="diff", small_rule=False, total=True)
+    derived.append(((code, "previous"), [pid]))
+    pb.equation([(vid, 1), (cid, -1), (pid, 1)])
+    measure = iv.breakdown.get("measure", {})
+    for key, v in measure.items():
+        n = _int(v)
+        if n is not None:
+            pb.cell((code, "value", "measure", key), n, kind="diff" if key.endswith("_change") else "count", small_rule=not key.endswith("_change"))
+    m = lambda k: (code, "value", "measure", k)  # noqa: E731
+    if m("reported") in pb.cells:
+        pb.same(cid, m("reported"))
+    if m("reported_previous") in pb.cells:
+        pb.same(pid, m("reported_previous"))
+    if all(m(k) in pb.cells for k in ("dealt_with_change", "dealt_with", "dealt_with_previous")):
+        pb.equation([(m("dealt_with_change"), 1), (m("dealt_with"), -1), (m("dealt_with_previous"), 1)])
+    for dim, keys in iv.breakdown.items():
+        if dim == "measure":
+            continue
+        cells = [pb.cell((code, "value", dim, k), n, kind="diff") for k, v in keys.items() if (n := _int(v)) is not None]
+        if dim in iv.additive:
+            pb.total_of(vid, cells)
+
+
+def _link_indicators(pb: Problem, fw: Framework, values: Mapping[str, Any], by_rule: Mapping[str, list[Any]]) -> None:
+    """Numbers that two indicators publish for the same people (7.1.a's victims are 1.3.a's)."""
+    for iv in by_rule.get("data_completeness", []):
+        ind = fw.indicator(iv.code)
+        roles = iv.fractions.get("person_role", {})
+        for other in by_rule.get("persons_identified", []):
+            if tuple(fw.indicator(other.code).param("statuses", ())) == tuple(ind.param("statuses", ())) and "victim" in roles:
+                if (other.code, "value") in pb.cells:
+                    pb.same((other.code, "value"), (iv.code, "denominator", "person_role", "victim"))
+        for other in by_rule.get("suspects_identified", []):
+            if "suspect" in roles and (other.code, "value") in pb.cells:
+                pb.same((other.code, "value"), (iv.code, "denominator", "person_role", "suspect"))
