@@ -179,3 +179,27 @@ class StorageFull(UserFacingError):
 
 class ExportError(UserFacingError):
     """A report or export file cannot be written where asked (no such folder, not writable)."""
+
+
+# --- sync ----------------------------------------------------------------------------------------
+
+
+class SyncError(UserFacingError):
+    """Sync cannot go on as asked: not enrolled yet, no registry, a key missing."""
+
+
+class BundleDamaged(SyncError):
+    """A bundle file is incomplete (truncated, still being copied), malformed or altered; nothing was imported."""
+
+
+class BundleRejected(SyncError):
+    """A bundle is well formed but not trusted: unknown, revoked or rotated-out key, wrong recipient,
+    or records that fail validation; nothing was imported."""
+
+
+class RegistryError(SyncError):
+    """A key registry is expired, older than the one in use, or not signed by HQ's root key."""
+
+
+class EnrolmentError(SyncError):
+    """An enrolment request or response does not fit this workspace."""
