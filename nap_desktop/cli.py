@@ -563,19 +563,82 @@ def cmd_codelist_show(ctx: Ctx) -> int:
     return EXIT_OK
 
 
+def _drive_progress(gen: Any) -> Any:
+    """Runs a core generator of ``Progress`` items; returns its value. Steps go to a terminal's
+    stderr only, so that a script sees one "error:" line and nothing else when a step fails."""
+    show = sys.stderr.isatty()
+    while True:
+        try:
+            p = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if show and p.label and p.done < p.total:
+            print(f"  {p.label} …", file=sys.stderr, flush=True)
+
+
+def cmd_backup(ctx: Ctx) -> int:
+    """stdin order: your password, then (with --passphrase) the backup passphrase."""
+    from nap_desktop.services.backup import iter_backup
+
+    a = ctx.args
+    with ctx.open() as ws:
+        passphrase = ctx.prompt.secret("Passphrase for the backup: ", confirm=True) if a.passphrase else None
+        result = _drive_progress(iter_backup(ws, out=Path(a.out) if a.out else None, passphrase=passphrase))
+    opens = " and ".join(x for x, on in (("HQ's recovery key", result.recovery), ("the passphrase", result.passphrase)) if on)
+    print(f"Backup written: {result.path} ({result.size / 1e6:.1f} MB). It opens with {opens}.")
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_restore(ctx: Ctx) -> int:
+    """stdin order: with --identity, the key file's passphrase (if it has one); otherwise the
+    backup passphrase, then the password of the account given with --user."""
+    from nap_desktop.errors import BackupKeyMismatch
+    from nap_desktop.services.backup import inspect_backup, iter_restore
+    from nap_desktop.services.workspace import read_recovery_identity
+
+    a = ctx.args
+    file, into = Path(a.file), Path(a.into)
+    info = inspect_backup(file)
+    if a.identity:
+        key_file = Path(a.identity)
+        data = key_file.read_bytes() if key_file.is_file() else b""
+        file_pw = ctx.prompt.secret("Passphrase of the recovery key file: ") if data.startswith(b"age-encryption.org/") else None
+        gen = iter_restore(file, into, identity=read_recovery_identity(key_file, file_pw))
+    else:
+        if not info.passphrase:
+            raise BackupKeyMismatch("This backup has no passphrase: it opens only with HQ's recovery key (--identity FILE).")
+        user = a.user or os.environ.get("NAP_USER")
+        if not user:
+            raise UserFacingError("Say whose password opens the restored workspace with --user NAME (or use --identity FILE).")
+        passphrase = ctx.prompt.secret("Backup passphrase: ")
+        password = ctx.prompt.secret(f"Password of {user} (as it was when the backup was made): ")
+        gen = iter_restore(file, into, passphrase=passphrase, username=user, password=password)
+    result = _drive_progress(gen)
+    print(f"Restored the {result.site_kind} workspace {result.unit} (backup of {result.backup_created_at}) into {result.path}.")
+    print(f"Accounts: {', '.join(result.usernames)}. Open it with --workspace {result.path}.")
+    print("Use this copy instead of the old one, never beside it: both are the same workspace for HQ.")
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_version(ctx: Ctx) -> int:
     print(f"nap-desktop {__version__}")
     return EXIT_OK
 
 
 def _drive(gen: Any) -> Any:
-    """Runs a long operation (a generator of Progress), printing its steps on stderr; returns its result."""
+    """Runs a long operation (a generator of Progress); returns its result. Steps go to a
+    terminal's stderr only, so a script sees one "error:" line and nothing else on failure."""
+    show = sys.stderr.isatty()
     while True:
         try:
             p = next(gen)
         except StopIteration as stop:
             return stop.value
-        if p.done < p.total:
+        if show and p.done < p.total:
             print(f"  {p.label} …", file=sys.stderr, flush=True)
 
 
@@ -687,6 +750,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--district")
     sp.add_argument("--active", choices=["yes", "no"])
 
+    from nap_desktop import cli_sync
+
+    cli_sync.register(sub, add)
+
     au = sub.add_parser("audit", help="audit chain").add_subparsers(dest="sub", required=True, metavar="SUB")
     add("verify", cmd_audit_verify, "check the audit chain", au)
     sp = add("list", cmd_audit_list, "list audit entries, newest first", au)
@@ -781,6 +848,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("demo", cmd_demo, "create (or reuse) a demo workspace, fill it with synthetic records, print what it holds")
     sp.add_argument("--records", type=int, default=0, help="fill the workspace up to about N synthetic records (all types)")
     sp.add_argument("--seed", type=int, default=1)
+    sp = add("backup", cmd_backup, "write an encrypted backup of the workspace (to HQ's recovery key and/or a passphrase)")
+    sp.add_argument("--out", metavar="FILE", help="backup file (default: backups/nap-backup-UNIT-TIME.napbak in the workspace)")
+    sp.add_argument("--passphrase", action="store_true", help="also protect it with a passphrase (asked for; required without a recovery key)")
+    sp = add("restore", cmd_restore, "check a backup and restore it into a new, empty folder")
+    sp.add_argument("file", help="the .napbak backup file")
+    sp.add_argument("--into", required=True, metavar="NEWDIR", help="new or empty folder for the restored workspace")
+    sp.add_argument("--identity", metavar="FILE", help="HQ's recovery key file; without it, the backup passphrase and --user's password")
     add("version", cmd_version, "print the version")
     return p
 

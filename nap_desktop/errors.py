@@ -157,6 +157,14 @@ class RecordLocked(UserFacingError):
     """The record belongs to a unit-month whose return was approved; edits are refused."""
 
 
+class ReturnStateError(UserFacingError):
+    """A monthly return is not in a state that allows this step (e.g. approving a draft)."""
+
+
+class ReturnOutdated(UserFacingError):
+    """The records behind a monthly return changed since it was compiled; compile it again."""
+
+
 class VersionConflict(UserFacingError):
     """The record was changed by someone else since it was opened."""
 

@@ -69,6 +69,7 @@ class ReturnComment(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     return_id: Mapped[str] = mapped_column(ForeignKey("monthly_returns.id"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)  # 1, 2, … within the return: the order they were written
     value_key: Mapped[str] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(32))

@@ -218,6 +218,7 @@ def iter_backup(
         yield Progress(0, total, "Copying the data store")
         store_copy = staging / config.STORE_FILE
         _snapshot_store(ws, store_copy)
+        _stamp_copy(store_copy, ws.dek, created)
         yield Progress(1, total, "Checking the copy")
         facts = _check_copy(ws, store_copy)
         warnings: list[str] = []
@@ -275,11 +276,7 @@ def iter_backup(
         shutil.rmtree(staging, ignore_errors=True)
     try:
         with ws.sf.begin() as s:
-            row = s.get(Meta, LAST_BACKUP_KEY)
-            if row is None:
-                s.add(Meta(key=LAST_BACKUP_KEY, value=created.isoformat(timespec="seconds")))
-            else:
-                row.value = created.isoformat(timespec="seconds")
+            s.merge(Meta(key=LAST_BACKUP_KEY, value=created.isoformat(timespec="seconds")))
             ws.audit(
                 s,
                 "workspace.backup",
@@ -319,6 +316,17 @@ def _snapshot_store(ws: Workspace, target: Path) -> None:
         if fh.read(16) == b"SQLite format 3\x00":  # never let a clear copy leave the store
             target.unlink()
             raise WorkspaceCorrupt("The store copy was not encrypted; no backup was written. Report this to HQ.")
+
+
+def _stamp_copy(copy: Path, dek: bytes | bytearray, created: datetime) -> None:
+    """Records the backup time in the copy too, so a restored workspace knows how old it is."""
+    engine, keys = make_engine(copy, dek)
+    try:
+        with make_sessionmaker(engine).begin() as s:
+            s.merge(Meta(key=LAST_BACKUP_KEY, value=created.isoformat(timespec="seconds")))
+    finally:
+        engine.dispose()
+        keys.drop()
 
 
 def _store_facts(path: Path, dek: bytes | bytearray, workspace_id: str) -> dict[str, Any]:

@@ -966,3 +966,8 @@ def get_evidence(ws: Workspace, milestone_id: str) -> tuple[str, bytes]:
             raise NotFound("This milestone has no evidence file.")
         ws.audit(s, "milestone.evidence_read", object_type=rt.name, object_id=row.id, unit=row.unit)
         return row.evidence_name or "evidence", data  # type: ignore[attr-defined]
+
+
+# NOTE: imported last: the monthly returns register their lock (approved months) in LOCK_HOOKS, and
+# must do so before any record is changed, whichever module was imported first.
+from nap_desktop.reports import returns as _returns  # noqa: E402, F401

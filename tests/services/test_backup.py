@@ -107,7 +107,8 @@ def test_round_trip_with_the_recovery_key_gives_the_same_records_and_audit_chain
         assert chain_after[: len(chain_before)] == chain_before
         assert [r[3] for r in chain_after[len(chain_before) :]] == ["auth.unlocked"]  # only this sign-in
         assert _all_records(copy) == records_before
-        assert workspace_info(copy).workspace_id == ws.workspace_id
+        info = workspace_info(copy)
+        assert info.workspace_id == ws.workspace_id and info.last_backup == result.created_at
     finally:
         copy.lock()
 

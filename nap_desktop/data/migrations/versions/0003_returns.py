@@ -57,6 +57,7 @@ def upgrade() -> None:
     op.create_table('return_comments',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('return_id', sa.String(length=36), nullable=False),
+    sa.Column('ordinal', sa.Integer(), nullable=False),
     sa.Column('value_key', sa.String(length=40), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('author', sa.String(length=32), nullable=False),
