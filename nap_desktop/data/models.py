@@ -113,3 +113,4 @@ class AuditEntry(Base):
 # NOTE: imported last so that every model is registered on Base.metadata (Alembic compares it).
 from nap_desktop.data import record_models as record_models  # noqa: E402
 from nap_desktop.data import return_models as return_models  # noqa: E402
+from nap_desktop.data import sync_models as sync_models  # noqa: E402

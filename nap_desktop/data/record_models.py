@@ -25,6 +25,9 @@ class SyncMixin:
     origin_unit: Mapped[str] = mapped_column(String(24))
     version: Mapped[int] = mapped_column(Integer, default=1)
     base_version: Mapped[int] = mapped_column(Integer, default=0)
+    # content_hash of the version this one was made from: tells apart two different edits that
+    # happen to carry the same version numbers on two sites (sync conflict detection).
+    base_hash: Mapped[str] = mapped_column(String(64), default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

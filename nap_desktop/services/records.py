@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from nap_desktop.data.db import shrink_memory
 from nap_desktop.data.models import Meta, utcnow
+from nap_desktop.data.sync_models import PurgedRecord
 from nap_desktop.data.record_models import (
     MODEL_BY_TYPE,
     CaseEvent,
@@ -543,6 +544,9 @@ def update_record(
         if not diff and new_status == row.status:
             return _dto(ws, s, rt, row, audit_view=False)
         _store_values(s, rt, row, clean, diff.keys())
+        if set(diff) & set(rt.personal_fields):
+            # New personal data after a retention purge travels to HQ again.
+            s.execute(delete(PurgedRecord).where(PurgedRecord.record_id == row.id))
         if rt.name == "screening":
             row.is_child = bool(clean.get("is_child"))  # type: ignore[attr-defined]
         new_version = row.version + 1
@@ -560,7 +564,7 @@ def update_record(
             )
         if new_status != row.status:
             s.add(RecordHistory(record_type=rt.name, record_id=row.id, version=new_version, field="status", old=json.dumps(row.status), new=json.dumps(new_status), changed_by=ws.user.username))
-        row.base_version = row.version
+        row.base_version, row.base_hash = row.version, row.content_hash
         row.version = new_version
         row.status = new_status
         row.updated_at = utcnow()
@@ -596,7 +600,7 @@ def delete_record(ws: Workspace, record_id: str, *, expected_version: int | None
         new_version = row.version + 1
         s.add(RecordHistory(record_type=rt.name, record_id=row.id, version=new_version, field="deleted", old="false", new="true", changed_by=ws.user.username))
         row.deleted = True
-        row.base_version, row.version = row.version, new_version
+        row.base_version, row.base_hash, row.version = row.version, row.content_hash, new_version
         row.updated_at, row.updated_by = utcnow(), ws.user.username
         row.seq = _next_seq(s)
         ws.audit(s, "record.deleted", object_type=rt.name, object_id=row.id, unit=row.unit, detail={"version": new_version})
@@ -946,7 +950,7 @@ def attach_evidence(ws: Workspace, milestone_id: str, file_name: str, data: byte
         row.evidence_name = name  # type: ignore[attr-defined]
         new_version = row.version + 1
         s.add(RecordHistory(record_type=rt.name, record_id=row.id, version=new_version, field="evidence_name", old=json.dumps(old_name), new=json.dumps(name), changed_by=ws.user.username))
-        row.base_version, row.version = row.version, new_version
+        row.base_version, row.base_hash, row.version = row.version, row.content_hash, new_version
         row.updated_at, row.updated_by = utcnow(), ws.user.username
         row.seq = _next_seq(s)
         row.content_hash = hashlib.sha256(row.content_hash.encode() + hashlib.sha256(data).digest()).hexdigest()
