@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from nap_desktop.domain.records import RECORD_TYPES
 from nap_desktop.security.permissions import ROLE_LABELS, Perm, Role
 from nap_desktop.ui import preferences
+from nap_desktop.ui.backup_dialog import BackupDialog, RestoreDialog
 from nap_desktop.ui.change_password_dialog import ChangePasswordDialog
 from nap_desktop.ui.i18n import fmt_int, pick, tr
 from nap_desktop.ui.record_form import RecordFormDialog, confirm_delete
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.start_page = StartPage(ref)
         self.start_page.type_requested.connect(self.show_type)
+        self.start_page.backup_requested.connect(self.backup)
         self.stack.addWidget(self.start_page)
         splitter = QSplitter()
         splitter.addWidget(self.nav)
@@ -121,6 +123,12 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action(tr("Quit"), self.request_quit, QKeySequence.StandardKey.Quit, "quitAction")
         for a in (self.change_password_action, self.settings_action):
             m.addAction(a)
+        m.addSeparator()
+        self.backup_action = self._action(tr("Back up…"), self.backup, name="backupAction")
+        self.restore_action = self._action(tr("Restore a backup…"), self.restore_backup, name="restoreAction")
+        m.addAction(self.backup_action)
+        m.addAction(self.restore_action)
+        self.backup_action.setEnabled(self.ref.can(Perm.WORKSPACE_BACKUP))
         m.addSeparator()
         m.addAction(self.lock_action)
         m.addAction(self.quit_action)
@@ -270,6 +278,42 @@ class MainWindow(QMainWindow):
                 self.idle_minutes_changed.emit(dlg.idle_minutes)
             if dlg.language != before:
                 self.language_change_requested.emit(dlg.language)
+
+    def backup(self) -> BackupDialog | None:
+        """Workspace ▸ Back up…: the dialog runs the backup on the writer thread, with progress."""
+        if not self.ref.can(Perm.WORKSPACE_BACKUP):
+            return None
+        dlg = BackupDialog(self.ref, parent=self)
+        dlg.accepted.connect(lambda: self._on_backed_up(dlg))
+        dlg.open()
+        return dlg
+
+    def _on_backed_up(self, dlg: BackupDialog) -> None:
+        result = dlg.result
+        if result is None:
+            return
+        self.start_page.refresh()
+        self.statusBar().showMessage(tr("Backup written:") + f" {result.path}", 15000)
+        if not self.backup_quietly:
+            QMessageBox.information(self, tr("Back up the workspace"), tr("Backup written:") + f"\n{result.path}")
+
+    def restore_backup(self) -> RestoreDialog:
+        """Workspace ▸ Restore a backup…: into a new folder; the open workspace is not touched."""
+        dlg = RestoreDialog(parent=self)
+        dlg.accepted.connect(lambda: self._on_restored(dlg))
+        dlg.open()
+        return dlg
+
+    def _on_restored(self, dlg: RestoreDialog) -> None:
+        result = dlg.result
+        if result is None:
+            return
+        text = tr("The backup was restored into:") + f"\n{result.path}\n" + tr("Open it with NAP Desktop (--workspace FOLDER) and use it instead of the old workspace, never beside it.")
+        self.statusBar().showMessage(text.replace("\n", " "), 15000)
+        if not self.backup_quietly:
+            QMessageBox.information(self, tr("Restore a backup"), text)
+
+    backup_quietly = False  # NOTE: tests read the status bar instead of a modal box
 
     def add_demo_records(self) -> None:
         gen = _demo_generator()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QPushButton, QScro
 
 from nap_desktop.domain.records import RECORD_TYPES
 from nap_desktop.security.permissions import ROLE_LABELS, Perm, Role
+from nap_desktop.services.backup import REMINDER_DAYS, backup_due
 from nap_desktop.services.records import counts_by_type
 from nap_desktop.services.workspace import WorkspaceInfo, workspace_info
 from nap_desktop.ui.i18n import N_, fmt_int, pick, tr
@@ -24,6 +25,7 @@ class StartPage(QWidget):
     """Status of the workspace; each record count opens its list."""
 
     type_requested = Signal(str)
+    backup_requested = Signal()
 
     def __init__(self, ref: SessionRef, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,6 +65,11 @@ class StartPage(QWidget):
             self.info_grid.addWidget(name, i, 0, Qt.AlignmentFlag.AlignTop)
             self.info_grid.addWidget(value, i, 1)
             self.info[key] = value
+        self.backup_button = QPushButton(tr("Back up now"))
+        self.backup_button.setObjectName("backupNowButton")
+        self.backup_button.clicked.connect(lambda _c=False: self.backup_requested.emit())
+        self.backup_button.hide()
+        self.info_grid.addWidget(self.backup_button, [k for k, _ in rows].index("backup"), 2, Qt.AlignmentFlag.AlignTop)
         self.info["sync"].setText(tr("Available when synchronisation with HQ is introduced."))
         self.info["returns"].setText(tr("Available when monthly returns are introduced."))
         for k in ("sync", "returns"):
@@ -114,7 +121,16 @@ class StartPage(QWidget):
         info, counts = out
         self.counts = counts
         self.info["unit"].setText(f"{pick(info.unit_name_en, info.unit_name_ur)} ({info.unit}) · {tr(SITE_KINDS.get(info.site_kind, info.site_kind))}")
-        self.info["backup"].setText(info.last_backup.strftime("%Y-%m-%d %H:%M") if info.last_backup else tr("No backup yet"))
+        due = backup_due(info.last_backup)
+        if info.last_backup is None:
+            when = tr("No backup yet") + " — " + tr("back up now.")
+        else:
+            when = info.last_backup.strftime("%Y-%m-%d %H:%M")
+            if due:
+                when += " — " + tr("more than {n} days ago: back up now.").format(n=REMINDER_DAYS)
+        self.info["backup"].setText(when)
+        self.info["backup"].setStyleSheet("color: #b00020;" if due else "")
+        self.backup_button.setVisible(due and self.ref.can(Perm.WORKSPACE_BACKUP))
         if info.recovery_set:
             self.info["recovery"].setText(tr("Set — HQ can recover this workspace if every password is lost."))
             self.info["recovery"].setStyleSheet("")
