@@ -598,11 +598,81 @@ def _norm_fp(text: str) -> str:
     return "".join(text.split()).upper()
 
 
-def revoke_key(ws: Workspace, *, key_id: str | None = None, device_id: str | None = None) -> reg.Registry:
-    """HQ: revokes one key, or every key of a device (a stolen laptop). Nothing it signs is accepted."""
+@dataclass(frozen=True)
+class EnrolRequestInfo:
+    """What an enrolment (or key rotation) request asks for, shown before HQ approves it."""
+
+    path: Path
+    device_id: str
+    unit: str
+    site_kind: str
+    key_id: str
+    key_fingerprint: str
+    rotation: bool
+    unit_known: bool
+    already_enrolled: bool
+
+
+@dataclass(frozen=True)
+class EnrolResponseInfo:
+    """HQ's answer as read before a device accepts it: the root fingerprint to confirm."""
+
+    path: Path
+    device_id: str
+    unit: str
+    root_fingerprint: str
+    registry_version: int
+
+
+def read_enrol_request(ws: Workspace, request_file: Path) -> EnrolRequestInfo:
+    """HQ: checks a request file (format, keys, signature) and says what it asks for. Writes nothing."""
+    ws.require(Perm.KEYS_MANAGE)
+    if not _is_hq(ws):
+        raise EnrolmentError("Only an HQ workspace approves enrolment requests.")
+    body, _sigs = _parse_request(_read_small(Path(request_file), "enrolment request"))
+    with ws.sf.begin() as s:
+        u = s.get(Unit, body["unit"])
+        r = _registry(ws, s)
+        d = r.device(body["device_id"]) if r else None
+    return EnrolRequestInfo(
+        Path(request_file), body["device_id"], body["unit"], body["site_kind"], body["key_id"],
+        " ".join(body["key_id"][i : i + 4] for i in range(0, len(body["key_id"]), 4)),
+        body["rotation"] is not None, u is not None and u.active, d is not None,
+    )
+
+
+def read_enrol_response(ws: Workspace, response_file: Path) -> EnrolResponseInfo:
+    """Field workspace: reads HQ's answer and its root key fingerprint without accepting it."""
+    ws.require(Perm.KEYS_MANAGE)
+    raw = _read_small(Path(response_file), "enrolment response")
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+        text, device_id = doc["registry"], doc["device_id"]
+        if doc.get("format") != RESPONSE_FORMAT or not isinstance(text, str):
+            raise ValueError
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise EnrolmentError("This is not an enrolment response file (or it is damaged).") from exc
+    if device_id != _device_id(ws):
+        raise EnrolmentError("This enrolment response is for another workspace.")
+    with ws.sf.begin() as s:
+        r = reg.parse(text, trusted_root=_trusted_root(ws, s))
+    d = r.device(device_id)
+    return EnrolResponseInfo(Path(response_file), device_id, d["unit"] if d else "", r.fingerprint(), r.version)
+
+
+REVOKE_REASONS = ("lost", "stolen", "replaced", "retired", "other")
+
+
+def revoke_key(ws: Workspace, *, key_id: str | None = None, device_id: str | None = None, reason: str = "other") -> reg.Registry:
+    """HQ: revokes one key, or every key of a device (a stolen laptop). Nothing it signs is accepted.
+
+    ``reason`` is one of :data:`REVOKE_REASONS` (a code, so the audit entry holds no free text).
+    """
     ws.require(Perm.KEYS_MANAGE)
     if not _is_hq(ws):
         raise EnrolmentError("Only HQ revokes keys.")
+    if reason not in REVOKE_REASONS:
+        raise SyncError(f"Give the reason for the revocation: one of {', '.join(REVOKE_REASONS)}.")
     with ws.sf.begin() as s:
         current = _ensure_hq(ws, s)
         hit = [k for d in current.devices() for k in d["keys"] if k["key_id"] == key_id or (device_id and d["device_id"] == device_id)]
@@ -617,7 +687,9 @@ def revoke_key(ws: Workspace, *, key_id: str | None = None, device_id: str | Non
                     if k["key_id"] == key_id or (device_id and d["device_id"] == device_id):
                         k["status"] = "revoked"
 
-        return _issue_registry(ws, s, change, what="revocation")
+        r = _issue_registry(ws, s, change, what="revocation")
+        ws.audit(s, "sync.key_revoked", object_type="device", object_id=device_id or key_id or "", detail={"reason": reason, "keys": len(hit), "registry": r.version})
+        return r
 
 
 def registry_text(ws: Workspace) -> str:
@@ -628,7 +700,8 @@ def registry_text(ws: Workspace) -> str:
 
 
 def list_devices(ws: Workspace) -> list[DeviceInfo]:
-    ws.require(Perm.BUNDLE_IMPORT)
+    if not ws.can(Perm.KEYS_MANAGE):  # the HQ admin revokes from this list; analysts see who sends
+        ws.require(Perm.BUNDLE_IMPORT)
     with ws.sf.begin() as s:
         r = _require_registry(ws, s)
         peers = {p.device_id: p for p in s.scalars(select(SyncPeer))}
