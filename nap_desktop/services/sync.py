@@ -896,19 +896,32 @@ def import_bundle(
 
 def import_files(ws: Workspace, paths: Iterable[Path], *, dry_run: bool = False, progress: ProgressFn | None = None) -> list[ImportSummary | Exception]:
     """Imports several files in a sensible order (registries, then changes by device and sequence)."""
-    def order(p: Path) -> tuple[int, str, int]:
-        try:
-            m = open_bundle(p).manifest
-        except Exception:  # noqa: BLE001 - reported when imported
-            return (9, "", 0)
-        return ({"registry": 0, "receipt": 1, "config": 2, "changes": 3}[m.kind], m.device_id, m.seq_from)
+    return [r for _p, r in import_each(ws, paths, dry_run=dry_run, progress=progress)]
 
-    out: list[ImportSummary | Exception] = []
-    for p in sorted(paths, key=order):
+
+def _import_order(p: Path) -> tuple[int, str, int]:
+    try:
+        m = open_bundle(p).manifest
+    except Exception:  # noqa: BLE001 - reported when imported
+        return (9, "", 0)
+    return ({"registry": 0, "receipt": 1, "config": 2, "changes": 3}[m.kind], m.device_id, m.seq_from)
+
+
+def import_each(
+    ws: Workspace, paths: Iterable[Path], *, dry_run: bool = False, progress: ProgressFn | None = None, on_file: Callable[[int, Path], None] | None = None
+) -> list[tuple[Path, ImportSummary | Exception]]:
+    """Like :func:`import_files`, each result (or refusal) paired with its file.
+
+    ``on_file(index, path)`` is called before each file, in import order (the GUI's progress uses it).
+    """
+    out: list[tuple[Path, ImportSummary | Exception]] = []
+    for i, p in enumerate(sorted(paths, key=_import_order)):
+        if on_file is not None:
+            on_file(i, p)
         try:
-            out.append(import_bundle(ws, p, dry_run=dry_run, progress=progress))
+            out.append((p, import_bundle(ws, p, dry_run=dry_run, progress=progress)))
         except (BundleDamaged, BundleRejected, RegistryError, SyncError) as exc:
-            out.append(exc)
+            out.append((p, exc))
     return out
 
 

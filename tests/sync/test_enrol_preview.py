@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from nap_desktop.errors import EnrolmentError, PermissionDenied, SyncError
+from nap_desktop.errors import BundleDamaged, EnrolmentError, PermissionDenied, SyncError
 from nap_desktop.services import sync
 from tests.services.records_factories import audit_count
 from tests.sync.conftest import Network
@@ -59,3 +59,19 @@ def test_revocation_records_a_reason_code_and_the_admin_lists_devices(enrolled: 
     assert {status for _k, status in post.keys} == {"revoked"} and r.version == sync.sync_status(hq).registry_version
     with pytest.raises(PermissionDenied):
         sync.list_devices(enrolled.post.as_("off.torkham"))
+
+
+def test_import_each_names_the_file_of_every_refusal(enrolled: Network) -> None:
+    from tests.services.records_factories import create
+
+    off = enrolled.post.as_("off.torkham")
+    create(off, "person")
+    good = sync.export_changes(off, enrolled.root / "usb").path
+    bad = enrolled.root / "usb" / "half-copied.napb"
+    bad.write_bytes(good.read_bytes()[:200])
+    seen: list[str] = []
+    results = sync.import_each(enrolled.hq.as_("ana.hq"), [bad, good], dry_run=True, on_file=lambda i, p: seen.append(f"{i}:{p.name}"))
+    by_name = {p.name: r for p, r in results}
+    assert isinstance(by_name["half-copied.napb"], BundleDamaged)
+    assert by_name[good.name].new == 1 and by_name[good.name].outcome == "dry run"
+    assert seen == [f"0:{good.name}", "1:half-copied.napb"], "changes first, unreadable files last"
