@@ -750,9 +750,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--district")
     sp.add_argument("--active", choices=["yes", "no"])
 
-    from nap_desktop import cli_sync
+    from nap_desktop import cli_returns, cli_sync
 
     cli_sync.register(sub, add)
+    cli_returns.register(sub, add)
 
     au = sub.add_parser("audit", help="audit chain").add_subparsers(dest="sub", required=True, metavar="SUB")
     add("verify", cmd_audit_verify, "check the audit chain", au)

@@ -89,8 +89,10 @@ __all__ = [
     "compile_return",
     "completeness",
     "due_date",
+    "export_return",
     "get_return",
     "iter_compile",
+    "iter_export_return",
     "list_returns",
     "lock_hook",
     "parse_month",
@@ -1208,6 +1210,68 @@ def completeness(ws: Workspace, unit: str, month: str) -> Completeness:
                 )
             )
     return Completeness(unit, month, due, tuple(rows))
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+EXPORT_FORMATS = ("pdf", "xlsx", "csv", "json")
+
+
+def iter_export_return(
+    ws: Workspace, unit: str, month: str, *, fmt: str, out: Any, external: bool = False
+) -> Generator[Progress, None, Any]:
+    """Writes the return of ``unit`` for ``month`` as it was compiled (its snapshot) to ``out``:
+    PDF (cover with unit, month, state and signature block), XLSX, CSV (long format) or JSON,
+    through the report renderers. The internal version carries the case pipeline, the comments
+    and the checks; the external one applies disclosure control and leaves free text out.
+
+    Returns the renderer's :class:`~nap_desktop.reports.publish.ExportResult`.
+
+    Raises:
+        PermissionDenied: (audited) no right to read the return, or to its internal version.
+        NotFound: no return compiled yet.
+        StorageFull, ExportError: nothing was written.
+    """
+    # NOTE: imported here: the renderers load reportlab and openpyxl, which the record services
+    # (that import this module for the lock) should not pay for.
+    from nap_desktop.reports.publish import iter_indicator_report, unit_meta
+
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationError(f"The format is one of {', '.join(EXPORT_FORMATS)}.", {"format": "unknown"})
+    ret = get_return(ws, unit, month)
+    comments: dict[str, list[str]] = {}
+    for c in ret.comments:
+        comments.setdefault(c.key, []).append(f"{c.body} ({c.author}, {c.at.astimezone(REPORTING_TZ):%Y-%m-%d})")
+    validation = [f"{m.level.upper()}: {m.text_en}" for m in ret.messages if m.level != "info"]
+    codes = set(ret.report.values)
+    validation += [f"Comment on {'the return' if k == RETURN_KEY else k}: {text}" for k, v in comments.items() if k not in codes for text in v]
+    meta = unit_meta(
+        ws,
+        unit,
+        status=ret.state,
+        prepared_by=ret.submitted_by or ret.compiled_by,
+        approved_by=ret.approved_by or "",
+        audience="external" if external else "internal",
+        pipeline={label: ret.pipeline[k] for k, (label, _) in PIPELINE.items()},
+        comments={k: " | ".join(v) for k, v in comments.items() if k in codes},
+        validation=validation,
+    )
+    result = yield from iter_indicator_report(ws, period=ret.period, scope=unit, fmt=fmt, out=out, external=external, report=ret.report, meta=meta)
+    with ws.sf.begin() as s:
+        ws.audit(
+            s,
+            "return.exported",
+            object_type="monthly_return",
+            object_id=ret.id,
+            unit=unit,
+            detail={"month": ret.month, "state": ret.state, "format": fmt, "audience": result.audience, "hidden": result.hidden},
+        )
+    return result
+
+
+def export_return(ws: Workspace, unit: str, month: str, *, fmt: str, out: Any, external: bool = False) -> Any:
+    """:func:`iter_export_return` without progress."""
+    return _drain(iter_export_return(ws, unit, month, fmt=fmt, out=out, external=external))
 
 
 # --- the lock ---------------------------------------------------------------------------------------
