@@ -129,6 +129,7 @@ def cmd_init(ctx: Ctx) -> int:
         recovery_recipient=a.recovery_recipient,
         recovery_identity_out=out,
         recovery_passphrase=passphrase,
+        db_url=a.db,
     )
     print(f"Workspace created in {result.path} ({result.site_kind} {result.unit}); administrator: {result.admin}.")
     if result.recovery_identity_file:
@@ -624,6 +625,21 @@ def cmd_restore(ctx: Ctx) -> int:
     return EXIT_OK
 
 
+def cmd_selftest(ctx: Ctx) -> int:
+    """Runs every core function once in a temporary workspace with synthetic data (no display needed)."""
+    from nap_desktop.services.selftest import run_selftest
+
+    keep = Path(ctx.args.keep) if ctx.args.keep else None
+    results = run_selftest(keep=keep, echo=lambda line: print(line, flush=True))
+    failed = [r for r in results if not r.ok]
+    total_ms = sum(r.ms for r in results)
+    if failed:
+        print(f"selftest FAILED: {len(failed)} of {len(results)} steps ({total_ms / 1000:.1f} s)", file=sys.stderr)
+        return EXIT_USER
+    print(f"selftest passed: {len(results)} steps ({total_ms / 1000:.1f} s)")
+    return EXIT_OK
+
+
 def cmd_version(ctx: Ctx) -> int:
     print(f"nap-desktop {__version__}")
     return EXIT_OK
@@ -712,6 +728,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--admin-name", help="the administrator's full name")
     sp.add_argument("--recovery-recipient", help="HQ recovery key (age1…)")
     sp.add_argument("--recovery-identity-out", help="HQ only: file to write the new national recovery key to")
+    sp.add_argument("--db", metavar="URL", help="HQ only: keep the store in this empty PostgreSQL database (postgresql+psycopg://user@host:port/db)")
 
     ws = sub.add_parser("workspace", help="workspace commands").add_subparsers(dest="sub", required=True, metavar="SUB")
     add("info", cmd_workspace_info, "show what the workspace holds", ws)
@@ -754,6 +771,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_sync.register(sub, add)
     cli_returns.register(sub, add)
+    from nap_desktop import cli_hq
+
+    cli_hq.register(sub, add)  # hq serve|import-inbox|config|status; sync push|pull|link|auto
 
     au = sub.add_parser("audit", help="audit chain").add_subparsers(dest="sub", required=True, metavar="SUB")
     add("verify", cmd_audit_verify, "check the audit chain", au)
@@ -856,6 +876,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("file", help="the .napbak backup file")
     sp.add_argument("--into", required=True, metavar="NEWDIR", help="new or empty folder for the restored workspace")
     sp.add_argument("--identity", metavar="FILE", help="HQ's recovery key file; without it, the backup passphrase and --user's password")
+    sp = add("selftest", cmd_selftest, "check the installation end to end in a temporary workspace (synthetic data)")
+    sp.add_argument("--keep", metavar="NEWDIR", help="run in this new folder and keep it (for support)")
     add("version", cmd_version, "print the version")
     return p
 

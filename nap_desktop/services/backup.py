@@ -45,7 +45,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import pyrage
 from nap_desktop import __version__, config
@@ -67,9 +67,7 @@ from nap_desktop.security import audit, crypto, keyfile
 from nap_desktop.security.passwords import check_password_strength
 from nap_desktop.security.permissions import Perm
 from nap_desktop.services.context import Workspace
-
-if TYPE_CHECKING:
-    from nap_desktop.services.demo_data import Progress
+from nap_desktop.services.progress import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -194,8 +192,6 @@ def iter_backup(
         PermissionDenied, BackupError (no protection, target exists), WeakPassword,
         StorageFull. Nothing is left behind on failure.
     """
-    from nap_desktop.services.demo_data import Progress  # NOTE: lazy: demo_data imports the record services
-
     ws.require(Perm.WORKSPACE_BACKUP)
     recovery = ws.wf.recovery.recipient if ws.wf.recovery is not None else None
     if passphrase is not None and passphrase == "":
@@ -590,8 +586,6 @@ def iter_restore(
         BackupError (target not empty, no way to open it), BackupCorrupt, BackupKeyMismatch,
         SchemaTooNew, StorageFull.
     """
-    from nap_desktop.services.demo_data import Progress  # NOTE: lazy: demo_data imports the record services
-
     file, into = Path(file), Path(into).expanduser().absolute()
     if into.exists() and (not into.is_dir() or any(into.iterdir())):
         raise WorkspaceExists(

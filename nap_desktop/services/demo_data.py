@@ -54,6 +54,8 @@ from nap_desktop.domain.validation import HTCDS_CONSENT
 from nap_desktop.errors import Cancelled
 from nap_desktop.security.permissions import Perm
 from nap_desktop.services.context import Workspace
+# NOTE: imported before the record services, which import (through reports.returns) this name from here.
+from nap_desktop.services.progress import Progress  # noqa: F401 - re-exported: ``demo_data.Progress``
 from nap_desktop.services.records import CHANGE_SEQ_KEY, normalise_id, normalise_name
 
 CHUNK = 2000  # "life stories" per transaction
@@ -77,15 +79,6 @@ _ROUTES = [
     ([], "pk", ["forced_marriage"], None),
 ]
 _NEEDS = ["medical", "shelter", "child_protection", "safety", "food_water", "psychosocial", "family_contact", "interpreter", "legal_advice"]
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Progress of a long operation: ``done`` of ``total`` units of work, with a label."""
-
-    done: int
-    total: int
-    label: str
 
 
 @dataclass
