@@ -129,6 +129,7 @@ def cmd_init(ctx: Ctx) -> int:
         recovery_recipient=a.recovery_recipient,
         recovery_identity_out=out,
         recovery_passphrase=passphrase,
+        db_url=a.db,
     )
     print(f"Workspace created in {result.path} ({result.site_kind} {result.unit}); administrator: {result.admin}.")
     if result.recovery_identity_file:
@@ -727,6 +728,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--admin-name", help="the administrator's full name")
     sp.add_argument("--recovery-recipient", help="HQ recovery key (age1…)")
     sp.add_argument("--recovery-identity-out", help="HQ only: file to write the new national recovery key to")
+    sp.add_argument("--db", metavar="URL", help="HQ only: keep the store in this empty PostgreSQL database (postgresql+psycopg://user@host:port/db)")
 
     ws = sub.add_parser("workspace", help="workspace commands").add_subparsers(dest="sub", required=True, metavar="SUB")
     add("info", cmd_workspace_info, "show what the workspace holds", ws)
@@ -769,6 +771,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_sync.register(sub, add)
     cli_returns.register(sub, add)
+    from nap_desktop import cli_hq
+
+    cli_hq.register(sub, add)  # hq serve|import-inbox|config|status; sync push|pull|link|auto
 
     au = sub.add_parser("audit", help="audit chain").add_subparsers(dest="sub", required=True, metavar="SUB")
     add("verify", cmd_audit_verify, "check the audit chain", au)

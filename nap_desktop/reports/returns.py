@@ -43,7 +43,7 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -66,7 +66,9 @@ from nap_desktop.reports.engine import IndicatorReport, IndicatorValue, Period
 from nap_desktop.security.permissions import Perm, Role, role_allows
 from nap_desktop.services import records as record_service
 from nap_desktop.services.context import Workspace
-from nap_desktop.services.demo_data import Progress
+
+if TYPE_CHECKING:
+    from nap_desktop.services.demo_data import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -483,14 +485,22 @@ def _record_counts(s: Session, units: Iterable[str] | None, period: Period) -> d
     return {"complete": complete, "draft": drafts, "by_type": {k: by_type[k] for k in sorted(by_type)}}
 
 
+def _progress(done: int, total: int, label: str) -> Progress:
+    # NOTE: imported when used: demo_data imports the record services, which import this module
+    # (for the lock hook), so a module-level import would be circular.
+    from nap_desktop.services.demo_data import Progress
+
+    return Progress(done, total, label)
+
+
 def _compute(s: Session, unit: str, units: Iterable[str] | None, period: Period, fw: Framework) -> Generator[Progress, None, dict[str, Any]]:
-    yield Progress(0, 4, "Computing the indicators")
+    yield _progress(0, 4, "Computing the indicators")
     values = engine.evaluate(s, units=units, period=period, framework=fw)
-    yield Progress(1, 4, "Counting the case pipeline")
+    yield _progress(1, 4, "Counting the case pipeline")
     pipeline = _pipeline(s, units, period)
-    yield Progress(2, 4, "Counting the month's records")
+    yield _progress(2, 4, "Counting the month's records")
     counts = _record_counts(s, units, period)
-    yield Progress(3, 4, "Checking the values")
+    yield _progress(3, 4, "Checking the values")
     return {
         "format": SNAPSHOT_FORMAT,
         "unit": unit,
@@ -964,7 +974,7 @@ def iter_compile(
         _step(ws, s, row, "compile", from_state, detail={"errors": sum(m.level == "error" for m in validate_snapshot(snap, fw))})
         s.flush()
         dto = _dto(s, row, fw)
-    yield Progress(4, 4, "Saved")
+    yield _progress(4, 4, "Saved")
     return dto
 
 
