@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import bench_indicators, bench_records, bench_store
+from bench import bench_gui, bench_indicators, bench_records, bench_store
 
-MODULES = [bench_store, bench_records, bench_indicators]
+MODULES = [bench_store, bench_records, bench_indicators, bench_gui]
 
 
 def main() -> int:

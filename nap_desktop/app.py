@@ -25,15 +25,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _version() -> str:
+    import nap_desktop
+
+    return str(nap_desktop.__version__)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the desktop application; returns the exit code."""
     args = build_parser().parse_args(list(argv) if argv is not None else None)
 
-    from PySide6.QtCore import Qt
+    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    from nap_desktop import __version__, config
+    from nap_desktop import config
     from nap_desktop.log import configure_logging
     from nap_desktop.ui import i18n, preferences
     from nap_desktop.ui.controller import AppController
@@ -45,7 +51,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName(config.APP_NAME)
     app.setOrganizationName(config.APP_AUTHOR)
-    app.setApplicationVersion(__version__)
     configure_logging(config.app_log_dir(), verbose=args.verbose, console=args.verbose)
     install_excepthook()
     collector = GuiThreadGarbageCollector(app)
@@ -54,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     controller = AppController(workspace, user=args.user)
     controller.start()
     logger.info("GUI started")
+    # NOTE: after the first window is up: reading the version from the package metadata is slow.
+    QTimer.singleShot(0, lambda: app.setApplicationVersion(_version()))
     try:
         return int(app.exec())
     finally:

@@ -57,7 +57,7 @@ class Person(SyncMixin, Base):
     marital_status: Mapped[str | None] = mapped_column(String(24))
     migration_status: Mapped[str | None] = mapped_column(String(32))
 
-    __table_args__ = (Index("ix_persons_unit_sex", "unit", "sex"), Index("ix_persons_seq", "seq"))
+    __table_args__ = (Index("ix_persons_unit_sex", "unit", "sex"), Index("ix_persons_seq", "seq"), Index("ix_persons_list", "created_at", "id"), Index("ix_persons_live", "unit", "deleted"))
 
 
 class PersonIdentity(Base):
@@ -100,7 +100,7 @@ class Screening(SyncMixin, Base):
     route_json: Mapped[str] = mapped_column(Text, default="[]")
     narrative: Mapped[str] = mapped_column(Text, default="")  # personal: hidden without access
 
-    __table_args__ = (Index("ix_screenings_unit_date", "unit", "screened_on"), Index("ix_screenings_seq", "seq"))
+    __table_args__ = (Index("ix_screenings_unit_date", "unit", "screened_on"), Index("ix_screenings_seq", "seq"), Index("ix_screenings_list", "screened_on", "id"), Index("ix_screenings_live", "unit", "deleted"))
 
 
 class Case(SyncMixin, Base):
@@ -161,11 +161,13 @@ class Suspect(SyncMixin, Base):
 
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
     case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    screening_id: Mapped[str | None] = mapped_column(ForeignKey("screenings.id"))
+    screening_id: Mapped[str | None] = mapped_column(ForeignKey("screenings.id"), index=True)
     identified_on: Mapped[date] = mapped_column(Date)
     arrest_status: Mapped[str | None] = mapped_column(String(24))
     arrested_on: Mapped[date | None] = mapped_column(Date)
     organised_group: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_suspects_list", "identified_on", "id"), Index("ix_suspects_live", "unit", "deleted"),)
 
 
 class ServiceProvider(SyncMixin, Base):
@@ -186,14 +188,16 @@ class Referral(SyncMixin, Base):
     __tablename__ = "referrals"
 
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
-    screening_id: Mapped[str | None] = mapped_column(ForeignKey("screenings.id"))
+    screening_id: Mapped[str | None] = mapped_column(ForeignKey("screenings.id"), index=True)
     beneficiary_role: Mapped[str] = mapped_column(String(24))
     referred_on: Mapped[date] = mapped_column(Date)
     direction: Mapped[str | None] = mapped_column(String(8))
-    provider_id: Mapped[str | None] = mapped_column(ForeignKey("service_providers.id"))
+    provider_id: Mapped[str | None] = mapped_column(ForeignKey("service_providers.id"), index=True)
     consent: Mapped[str | None] = mapped_column(String(12))
     outcome: Mapped[str | None] = mapped_column(String(24))
     feedback_on: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (Index("ix_referrals_list", "referred_on", "id"), Index("ix_referrals_live", "unit", "deleted"),)
 
 
 class ServiceProvision(SyncMixin, Base):
@@ -203,14 +207,14 @@ class ServiceProvision(SyncMixin, Base):
 
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
     beneficiary_role: Mapped[str] = mapped_column(String(24))
-    provider_id: Mapped[str | None] = mapped_column(ForeignKey("service_providers.id"))
-    referral_id: Mapped[str | None] = mapped_column(ForeignKey("referrals.id"))
+    provider_id: Mapped[str | None] = mapped_column(ForeignKey("service_providers.id"), index=True)
+    referral_id: Mapped[str | None] = mapped_column(ForeignKey("referrals.id"), index=True)
     service_type: Mapped[str] = mapped_column(String(32), index=True)
     started_on: Mapped[date] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
     consent: Mapped[str | None] = mapped_column(String(12))
 
-    __table_args__ = (Index("ix_service_provisions_unit_date", "unit", "started_on"),)
+    __table_args__ = (Index("ix_service_provisions_unit_date", "unit", "started_on"), Index("ix_service_provisions_list", "started_on", "id"), Index("ix_service_provisions_live", "unit", "deleted"))
 
 
 class AwarenessSession(SyncMixin, Base):
@@ -257,7 +261,7 @@ class CheckpointLog(SyncMixin, Base):
     biometric_checks: Mapped[int] = mapped_column(Integer, default=0)
     biometric_failed: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_checkpoint_logs_unit_date", "unit", "log_date"),)
+    __table_args__ = (Index("ix_checkpoint_logs_unit_date", "unit", "log_date"), Index("ix_checkpoint_logs_list", "log_date", "id"), Index("ix_checkpoint_logs_live", "unit", "deleted"))
 
 
 class CoordinationEntity(SyncMixin, Base):

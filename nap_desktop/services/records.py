@@ -707,14 +707,21 @@ def _age_cond(group: str, person: Any, ref: date) -> Any:
     return and_(person.date_of_birth.is_(None), person.age_years.is_(None))
 
 
-def _build_query(ws: Workspace, rt: RecordType, flt: RecordFilter) -> tuple[Select[Any], bool]:
-    """The filtered query; returns it and whether it joins the person (for its columns)."""
+def _build_query(ws: Workspace, rt: RecordType, flt: RecordFilter, *, walk_dates: bool = False) -> tuple[Select[Any], bool]:
+    """The filtered query; returns it and whether it joins the person (for its columns).
+
+    ``walk_dates``: the query is for a page in date order. On SQLite the unit condition is then
+    written so that it cannot use the unit index (``unit || ''``): SQLite otherwise reads every
+    record of the units through that index and sorts them (a user's units usually hold most of
+    the store), where walking the date index reads only the rows of the page.
+    """
     model = MODEL_BY_TYPE[rt.name]
     units = ws.subtree(flt.unit) if flt.unit else ws.subtree()
     if flt.unit and not ws.in_scope(flt.unit):
         units = set()
     q: Select[Any] = select(model)
-    conds: list[Any] = [model.unit.in_(units)]
+    unit_col = model.unit.concat("") if walk_dates and ws.engine.dialect.name == "sqlite" else model.unit
+    conds: list[Any] = [unit_col.in_(units)]
     if not flt.include_deleted:
         conds.append(model.deleted.is_(False))
     dcol = _date_column(rt, model)
@@ -791,6 +798,51 @@ def _text_condition(ws: Workspace, rt: RecordType, model: Any, text: str) -> Any
     return person_col.in_(sub)
 
 
+PERSON_SORT_KEYS = ("sex", "citizenship")
+
+
+def sort_keys(type_name: str) -> tuple[str, ...]:
+    """What :func:`list_records` can order a type's lists by (besides the default, ``date``):
+    ``status``, ``unit``, the record's plain fields, and the person's sex and citizenship."""
+    rt = record_type(type_name)
+    model = MODEL_BY_TYPE[rt.name]
+    own = tuple(
+        f.name for f in rt.fields if f.storage == "column" and not f.personal and f.kind in ("text", "int", "date", "code", "bool") and hasattr(model, f.name)
+    )
+    person = PERSON_SORT_KEYS if rt.name == "person" or rt.person_field else ()
+    return tuple(dict.fromkeys(("date", "status", "unit", *own, *person)))
+
+
+def _ordered(rt: RecordType, q: Select[Any], person_joined: bool, order_by: str, descending: bool) -> Select[Any]:
+    model = MODEL_BY_TYPE[rt.name]
+    if order_by not in sort_keys(rt.name):
+        raise ValidationError(f"{rt.label_en} lists cannot be sorted by {order_by!r}.", {"order_by": "unknown"})
+    if order_by == "date":
+        col: Any = _date_column(rt, model)
+    elif order_by in PERSON_SORT_KEYS and rt.name != "person":
+        if not person_joined:
+            q = q.join(Person, Person.id == getattr(model, rt.person_field))  # type: ignore[arg-type]
+        col = getattr(Person, order_by)
+    else:
+        col = getattr(model, order_by)
+    if descending:
+        return q.order_by(col.desc(), model.id.desc())
+    return q.order_by(col.asc(), model.id.asc())
+
+
+def count_records(ws: Workspace, type_name: str, flt: RecordFilter | None = None) -> int:
+    """How many records :func:`list_records` would list with the filters (no rows, no audit).
+
+    Reads only, so the GUI runs it apart from the page (a count can read every record of the
+    type; the page needs only its own rows).
+    """
+    rt = record_type(type_name)
+    ws.require(Perm.RECORD_READ)
+    with ws.sf() as s:
+        q, _ = _build_query(ws, rt, flt or RecordFilter())
+        return int(s.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0)
+
+
 def list_records(
     ws: Workspace,
     type_name: str,
@@ -799,51 +851,153 @@ def list_records(
     offset: int = 0,
     limit: int = 100,
     with_total: bool = True,
+    order_by: str = "date",
+    descending: bool = True,
 ) -> Page:
-    """A page of records, newest first, with the filters applied. Rows are plain DTOs."""
+    """A page of records with the filters applied, newest first (or by ``order_by``, one of
+    :func:`sort_keys`; ties by id). Rows are plain DTOs. Listing names is audited."""
     rt = record_type(type_name)
     ws.require(Perm.RECORD_READ)
     flt = flt or RecordFilter()
     limit = max(1, min(limit, 5000))
-    model = MODEL_BY_TYPE[rt.name]
     with ws.sf.begin() as s:
-        q, _ = _build_query(ws, rt, flt)
+        q, joined = _build_query(ws, rt, flt, walk_dates=order_by == "date")
         total = s.scalar(select(func.count()).select_from(q.order_by(None).subquery())) if with_total else None
-        dcol = _date_column(rt, model)
-        rows = s.scalars(q.order_by(dcol.desc(), model.id.desc()).offset(offset).limit(limit)).all()
-        person_ids = {getattr(r, rt.person_field) for r in rows} if rt.person_field else {r.id for r in rows} if rt.name == "person" else set()
-        persons = {p.id: p for p in s.scalars(select(Person).where(Person.id.in_(person_ids)))} if person_ids else {}
-        see_units = {r.unit for r in rows if _may_see_personal(ws, r.unit)}
-        names: dict[str, str] = {}
-        if person_ids and see_units:
-            for ident in s.scalars(select(PersonIdentity).where(PersonIdentity.person_id.in_(person_ids))):
-                names[ident.person_id] = " ".join(x for x in (ident.given_name, ident.family_name) if x)
-        out = []
-        shown = 0
-        for r in rows:
-            pid = r.id if rt.name == "person" else getattr(r, rt.person_field) if rt.person_field else None
-            p = persons.get(pid) if pid else None
-            name = names.get(pid) if pid and r.unit in see_units else None
-            shown += name is not None
-            dval = getattr(r, rt.date_field, None) if rt.date_field != "created_on" else r.created_at.date()
-            out.append(
-                RecordRow(
-                    id=r.id,
-                    type=rt.name,
-                    unit=r.unit,
-                    status=r.status,
-                    date=dval,
-                    summary={c: _jsonable(getattr(r, c, None)) for c in rt.summary if hasattr(r, c)},
-                    sex=p.sex if p else None,
-                    age_years=_current_age(p) if p else None,
-                    citizenship=p.citizenship if p else None,
-                    name=name,
-                    deleted=r.deleted,
-                )
-            )
+        rows = s.scalars(_ordered(rt, q, joined, order_by, descending).offset(offset).limit(limit)).all()
+        out, shown = _record_rows(ws, s, rt, rows)
         if shown:
             ws.audit(s, "record.personal_listed", object_type=rt.name, detail={"rows": shown})
         return Page(rows=out, total=total, offset=offset, limit=limit)
+
+
+def _record_rows(ws: Workspace, s: Session, rt: RecordType, rows: Iterable[Any]) -> tuple[list[RecordRow], int]:
+    """List rows of records of ``rt``, with the person's name where the user may see it.
+
+    Returns the rows and how many names they show (the caller audits that)."""
+    rows = list(rows)
+    person_ids = {getattr(r, rt.person_field) for r in rows} if rt.person_field else {r.id for r in rows} if rt.name == "person" else set()
+    persons = {p.id: p for p in s.scalars(select(Person).where(Person.id.in_(person_ids)))} if person_ids else {}
+    see_units = {r.unit for r in rows if _may_see_personal(ws, r.unit)}
+    names: dict[str, str] = {}
+    if person_ids and see_units:
+        for ident in s.scalars(select(PersonIdentity).where(PersonIdentity.person_id.in_(person_ids))):
+            names[ident.person_id] = " ".join(x for x in (ident.given_name, ident.family_name) if x)
+    out = []
+    shown = 0
+    for r in rows:
+        pid = r.id if rt.name == "person" else getattr(r, rt.person_field) if rt.person_field else None
+        p = persons.get(pid) if pid else None
+        name = names.get(pid) if pid and r.unit in see_units else None
+        shown += name is not None
+        dval = getattr(r, rt.date_field, None) if rt.date_field != "created_on" else r.created_at.date()
+        out.append(
+            RecordRow(
+                id=r.id,
+                type=rt.name,
+                unit=r.unit,
+                status=r.status,
+                date=dval,
+                summary={c: _jsonable(getattr(r, c, None)) for c in rt.summary if hasattr(r, c)},
+                sex=p.sex if p else None,
+                age_years=_current_age(p) if p else None,
+                citizenship=p.citizenship if p else None,
+                name=name,
+                deleted=r.deleted,
+            )
+        )
+    return out, shown
+
+
+# --- linked records ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkedRecord:
+    """A record linked to another one.
+
+    Attributes:
+        direction: "to" (the record points to it: its person, its case …) or "from" (it points to
+            the record: the screenings of a person, the suspects of a case …).
+        field: The linking field (``person_id``, ``case_id`` …, or ``parties`` for case parties).
+        role: For case parties, the person's role in the case (victim / suspect / witness).
+        row: The linked record as a list row (the name only where the user may see it).
+    """
+
+    direction: str
+    field: str
+    role: str | None
+    row: RecordRow
+
+
+@dataclass(frozen=True)
+class Links:
+    """What :func:`linked_records` returns."""
+
+    items: tuple[LinkedRecord, ...]
+    omitted: int = 0  # records pointing here beyond the limit per field (newest are listed)
+    hidden: int = 0  # records this one points to that lie outside the user's units
+
+
+def _incoming_refs(type_name: str) -> list[tuple[str, str]]:
+    """(type, field) of every reference field of any record type that points to ``type_name``."""
+    return [(o.name, f.name) for o in RECORD_TYPES.values() for f in o.fields if f.kind == "ref" and f.ref == type_name and f.storage == "column"]
+
+
+def linked_records(ws: Workspace, record_id: str, *, limit: int = 50) -> Links:
+    """The records linked to a record, both ways: victims ↔ case ↔ suspects ↔ referrals ↔
+    services (and providers, coordination bodies …), for a "Links" panel that opens them.
+
+    Lists records in the user's units only; records pointing to this one are live (not deleted),
+    newest first, at most ``limit`` per linking field. Names are shown as in lists (audited).
+    """
+    ws.require(Perm.RECORD_READ)
+    limit = max(1, min(limit, 500))
+    with ws.sf.begin() as s:
+        rt, row = _get_row(ws, s, record_id)
+        ws.require(Perm.RECORD_READ, unit=row.unit, object_type=rt.name, object_id=row.id)
+        scope = ws.subtree()
+        wanted: list[tuple[str, str, str | None, str, str]] = []  # direction, field, role, type, id
+        for f in rt.fields:
+            if f.kind == "ref" and f.storage == "column" and f.ref and getattr(row, f.name, None):
+                wanted.append(("to", f.name, None, f.ref, getattr(row, f.name)))
+        if rt.name == "case":
+            for p in s.scalars(select(CaseParty).where(CaseParty.case_id == row.id).order_by(CaseParty.party_role, CaseParty.person_id)):
+                wanted.append(("to", "parties", p.party_role, "person", p.person_id))
+        omitted = 0
+        for other_name, field_name in _incoming_refs(rt.name):
+            other = RECORD_TYPES[other_name]
+            model = MODEL_BY_TYPE[other_name]
+            where = (getattr(model, field_name) == row.id, model.deleted.is_(False), model.unit.in_(scope))
+            ids = s.scalars(select(model.id).where(*where).order_by(_date_column(other, model).desc(), model.id.desc()).limit(limit + 1)).all()
+            if len(ids) > limit:
+                omitted += int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0) - limit
+            wanted += [("from", field_name, None, other_name, i) for i in ids[:limit]]
+        if rt.name == "person":
+            Case = MODEL_BY_TYPE["case"]
+            parties = s.execute(
+                select(CaseParty.case_id, CaseParty.party_role)
+                .join(Case, Case.id == CaseParty.case_id)
+                .where(CaseParty.person_id == row.id, Case.deleted.is_(False), Case.unit.in_(scope))
+                .order_by(Case.registered_on.desc(), Case.id.desc())
+                .limit(limit)
+            ).all()
+            wanted += [("from", "parties", role, "case", cid) for cid, role in parties]
+        by_type: dict[str, set[str]] = {}
+        for _d, _f, _r, t, i in wanted:
+            by_type.setdefault(t, set()).add(i)
+        found: dict[str, RecordRow] = {}
+        shown = 0
+        for t, ids in by_type.items():
+            model = MODEL_BY_TYPE[t]
+            rows = s.scalars(select(model).where(model.id.in_(ids), model.unit.in_(scope))).all()
+            out, n = _record_rows(ws, s, RECORD_TYPES[t], rows)
+            shown += n
+            found.update((r.id, r) for r in out)
+        items = tuple(LinkedRecord(d, f, r, found[i]) for d, f, r, _t, i in wanted if i in found)
+        hidden = sum(1 for d, _f, _r, _t, i in wanted if d == "to" and i not in found)
+        if shown:
+            ws.audit(s, "record.personal_listed", object_type=rt.name, object_id=row.id, unit=row.unit, detail={"rows": shown, "links": True})
+        return Links(items=items, omitted=omitted, hidden=hidden)
 
 
 def _current_age(p: Person) -> int | None:
@@ -913,16 +1067,21 @@ __all__ = [
     "RecordDTO",
     "RecordFilter",
     "RecordRow",
+    "LinkedRecord",
+    "Links",
+    "count_records",
     "counts_by_type",
     "create_record",
     "delete_record",
     "find_duplicate_persons",
     "get_record",
+    "linked_records",
     "list_records",
     "normalise_id",
     "normalise_name",
     "record_history",
     "record_type",
+    "sort_keys",
     "update_record",
 ]
 

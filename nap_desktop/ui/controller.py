@@ -20,20 +20,22 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from nap_desktop import config
-from nap_desktop.security.crypto import KdfParams
-from nap_desktop.services.context import Workspace
 from nap_desktop.ui import i18n, preferences
 from nap_desktop.ui.idle import IdleWatcher
 from nap_desktop.ui.login_dialog import LoginDialog
-from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui import workers
 
 if TYPE_CHECKING:
+    from nap_desktop.security.crypto import KdfParams
+    from nap_desktop.services.context import Workspace
     from nap_desktop.ui.first_run_wizard import FirstRunWizard
     from nap_desktop.ui.main_window import MainWindow
+    from nap_desktop.ui.session import SessionRef
 
-# NOTE: the wizard, the main window and their forms are imported when first needed, so that the
-# sign-in window appears sooner after start.
+# NOTE: the wizard, the main window, their forms and the whole data core (SQLAlchemy, Alembic,
+# the record models) are imported when first needed, so that the sign-in window appears sooner
+# after start; the sign-in window loads them in the background while the password is typed
+# (``login_dialog.preload_core``). bench/bench_gui.py measures it.
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +137,8 @@ class AppController(QObject):
         if self.login is not None:
             self.login.deleteLater()
             self.login = None
+        from nap_desktop.ui.session import SessionRef
+
         same_user = self.main is not None and _alive(self.main) and self._last_user == ws.user.username
         if self.ref is None:
             self.ref = SessionRef(ws)

@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -28,9 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nap_desktop import config
 from nap_desktop.domain.units_seed import default_units_path, load_units_seed
-from nap_desktop.errors import AccountDisabled, LoginThrottled, UserFacingError, WrongPassword
-from nap_desktop.services.workspace import list_usernames, load_workspace_file, open_workspace
+from nap_desktop.errors import AccountDisabled, LoginThrottled, UserFacingError, WorkspaceNotFound, WrongPassword
+from nap_desktop.security import keyfile
 from nap_desktop.ui.errors import show_exception, user_message
 from nap_desktop.ui.i18n import N_, LANGUAGE_NAMES, language, pick, tr
 from nap_desktop.ui.widgets import ERROR_STYLE, heading, primary_button
@@ -49,6 +51,40 @@ def _seed_names() -> dict[str, tuple[str, str]]:
         return {u.code: (u.name_en, u.name_ur) for u in load_units_seed(default_units_path())}
     except UserFacingError:
         return {}
+
+
+def read_workspace_file(path: Path) -> keyfile.WorkspaceFile:
+    """``workspace.json`` of the workspace at ``path`` (the same check as
+    ``services.workspace.load_workspace_file``, without loading the data core)."""
+    ws_file = Path(path) / config.WORKSPACE_FILE
+    if not Path(path).is_dir() or not ws_file.exists():
+        raise WorkspaceNotFound(f"No workspace in {path}. Create one with 'nap-desktop init', or choose the right folder.")
+    return keyfile.load(ws_file)
+
+
+def preload_core() -> None:
+    """Imports the data core (SQLAlchemy, Alembic, the record models, the services the main
+    window needs) on the writer thread, while the user types the password.
+
+    NOTE: the sign-in window is shown before any of it is loaded (about a second of imports);
+    the unlock that follows runs on the same single writer thread, so it simply starts after
+    this has finished, and it never runs an import concurrently with it.
+    """
+
+    def work(_op: object) -> None:
+        import nap_desktop.reports.engine  # noqa: F401
+        import nap_desktop.services.records  # noqa: F401
+        import nap_desktop.services.units  # noqa: F401
+        import nap_desktop.services.workspace  # noqa: F401
+
+    global _preloaded
+    if _preloaded:
+        return
+    _preloaded = True
+    run_op(None, work).on_failure(lambda _e: None).start()
+
+
+_preloaded = False
 
 
 def unit_display(code: str) -> str:
@@ -76,7 +112,7 @@ class LoginDialog(QDialog):
         self.setWindowTitle(tr("NAP Desktop — sign in"))
         self.setMinimumWidth(520)
 
-        wf = load_workspace_file(self.path)
+        wf = read_workspace_file(self.path)
         lay = QVBoxLayout(self)
         lay.setSpacing(10)
         top = QHBoxLayout()
@@ -107,7 +143,7 @@ class LoginDialog(QDialog):
         self.user_combo = QComboBox()
         self.user_combo.setObjectName("userCombo")
         self.user_combo.setEditable(False)
-        for name in list_usernames(self.path):
+        for name in sorted(wf.users):
             self.user_combo.addItem(name)
         if user:
             idx = self.user_combo.findText(user)
@@ -148,6 +184,12 @@ class LoginDialog(QDialog):
         self._update_buttons()
         (self.password_edit if self.user_combo.count() else self.user_combo).setFocus()
 
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt virtual
+        super().paintEvent(event)
+        if not _preloaded:
+            # The window is on screen: now load the rest in the background (see preload_core).
+            QTimer.singleShot(0, preload_core)
+
     # -- behaviour -------------------------------------------------------------------------------
 
     def _update_buttons(self) -> None:
@@ -169,7 +211,14 @@ class LoginDialog(QDialog):
         self._busy = True
         self._say("")
         self._update_buttons()
-        run_op(self, lambda _op: open_workspace(self.path, user, password)).on_success(self._on_unlocked).on_failure(
+        path = self.path
+
+        def unlock(_op: object) -> object:
+            from nap_desktop.services.workspace import open_workspace
+
+            return open_workspace(path, user, password)
+
+        run_op(self, unlock).on_success(self._on_unlocked).on_failure(
             self._on_failed
         ).on_finished(self._on_finished).with_progress(tr("Unlocking…"), cancellable=False).start()
 
@@ -226,6 +275,6 @@ class LoginDialog(QDialog):
     def reject(self) -> None:  # noqa: D102 - Esc on the sign-in window
         if self._busy:
             return
-        if self.locked_mode:
+        if self.locked_mode and not self._quitting:
             return  # NOTE: Esc must not reveal the hidden main window: only Quit or unlocking leaves
         super().reject()

@@ -171,13 +171,15 @@ class RecordListView(QWidget):
         total = m.total
         if self._error:
             self.status_label.setText(self._error)
-        elif m.loading and total is None:
+        elif not m.first_page_loaded:
             self.status_label.setText(tr("Loading…"))
         elif total is not None:
             self.status_label.setText(
                 tr("{shown} of {total} records shown").format(shown=fmt_int(m.rowCount()), total=fmt_int(total))
             )
-        empty = total == 0 and not m.loading and not self._error
+        else:
+            self.status_label.setText(tr("{shown} records shown; counting…").format(shown=fmt_int(m.rowCount())))
+        empty = m.first_page_loaded and m.rowCount() == 0 and m.fully_loaded and not self._error
         if empty:
             filtered = m.filter != RecordFilter()
             if filtered:
@@ -192,6 +194,14 @@ class RecordListView(QWidget):
         m = self.model
         if column < 0:
             self.proxy.sort(-1)
+            if m.order != ("date", True):
+                m.set_order("date", descending=True)
+            return
+        key = m.sort_key_of(column)
+        if key is not None:
+            # The service sorts: every record in order, not only the loaded pages.
+            self.proxy.sort(-1)
+            m.set_order(key, descending=order == Qt.SortOrder.DescendingOrder)
             return
         if not m.fully_loaded and (m.total or 0) <= FETCH_ALL_LIMIT:
             m.fetch_all(then=lambda: self.proxy.sort(column, order))

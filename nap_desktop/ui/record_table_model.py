@@ -9,8 +9,15 @@ answer for an old filter is dropped. Columns come from the record type: its date
 ``summary`` fields, then the person's name, sex, age and citizenship for person-linked types;
 a name the user may not see shows as "•••".
 
-Sorting is done by :class:`RecordSortProxyModel` on the loaded rows (the service orders by date
-only); the list view loads every row first when there are at most :data:`FETCH_ALL_LIMIT`.
+The first page comes without its total: counting can read every record of the type (a second
+or more at 100k rows), the page only its own rows. The count follows on a reader thread and
+is kept per filter until the list is refreshed (records changed), so going back to a filter shows
+its total at once.
+
+Sorting by a column the service can order by (``services.records.sort_keys``) reloads the list
+in that order (:meth:`RecordTableModel.set_order`); other columns (the name, the age) are sorted
+by :class:`RecordSortProxyModel` on the loaded rows, which the list view loads in full first when
+there are at most :data:`FETCH_ALL_LIMIT`.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QLine
 from nap_desktop.domain.codelists import CodeList
 from nap_desktop.domain.records import RECORD_TYPES, FieldSpec, RecordType
 from nap_desktop.security.permissions import Perm
-from nap_desktop.services.records import OUTCOME_FIELD, Page, RecordFilter, RecordRow, list_records
+from nap_desktop.services.records import OUTCOME_FIELD, Page, RecordFilter, RecordRow, count_records, list_records, sort_keys
 from nap_desktop.ui.i18n import N_, fmt_int, pick, tr
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.widgets import CodeComboBox, DateField, code_label
@@ -134,8 +141,14 @@ class RecordTableModel(QAbstractTableModel):
         self._rows: list[RecordRow] = []
         self._total: int | None = None
         self._filter = RecordFilter()
+        self._order: tuple[str, bool] = ("date", True)
+        self._sortable = frozenset(sort_keys(type_name))
+        self._counts: dict[RecordFilter, int] = {}
         self._gen = 0
         self._loading = False
+        self._started = False
+        self._first_done = False
+        self._failed = False
         self._exhausted = False
         self._after_load: list[Callable[[], None]] = []
 
@@ -157,17 +170,50 @@ class RecordTableModel(QAbstractTableModel):
     def fully_loaded(self) -> bool:
         return self._exhausted or (self._total is not None and len(self._rows) >= self._total)
 
+    @property
+    def first_page_loaded(self) -> bool:
+        """Whether the first page of the current filter and order is in (the total may follow)."""
+        return self._first_done
+
+    @property
+    def order(self) -> tuple[str, bool]:
+        """The service-side order: (sort key, descending)."""
+        return self._order
+
+    def sort_key_of(self, column: int) -> str | None:
+        """The service's sort key for a column, or ``None`` if only loaded rows can be sorted."""
+        if not 0 <= column < len(self.columns):
+            return None
+        key = self.columns[column].key
+        key = key[8:] if key.startswith("summary.") else key
+        return key if key in self._sortable else None
+
     def set_filter(self, flt: RecordFilter) -> None:
         self._filter = flt
-        self.reload()
+        self._restart()
+
+    def set_order(self, key: str, *, descending: bool) -> None:
+        """Reloads the list ordered by the service (``key`` from :meth:`sort_key_of`)."""
+        if key not in self._sortable:
+            raise ValueError(f"cannot order by {key!r}")
+        if (key, descending) != self._order:
+            self._order = (key, descending)
+            self._restart()
 
     def reload(self) -> None:
-        """Drops the loaded rows and loads the first page again."""
+        """Drops the loaded rows and the remembered totals, and loads the first page again."""
+        self._counts.clear()
+        self._restart()
+
+    def _restart(self) -> None:
         self._gen += 1
         self.beginResetModel()
         self._rows = []
         self._total = None
         self._exhausted = False
+        self._started = False
+        self._first_done = False
+        self._failed = False
         self.endResetModel()
         self._load(first=True)
 
@@ -209,9 +255,11 @@ class RecordTableModel(QAbstractTableModel):
         ws = self.ref.ws
         type_name, flt, offset = self.rt.name, self._filter, len(self._rows)
         lim = limit or self.page_size
+        order_by, descending = self._order
+        self._started = True
 
         def fetch(_op: object = None) -> Page:
-            return list_records(ws, type_name, flt, offset=offset, limit=lim, with_total=first)
+            return list_records(ws, type_name, flt, offset=offset, limit=lim, with_total=False, order_by=order_by, descending=descending)
 
         self._set_loading(True)
         if self.sync:
@@ -221,11 +269,47 @@ class RecordTableModel(QAbstractTableModel):
                 self._on_failed(gen, exc)
             else:
                 self._on_page(gen, page)
+                if first:
+                    self._count(gen)
             self._set_loading(False)
             return
-        run_op(None, fetch).on_success(lambda page: self._on_page(gen, page)).on_failure(
-            lambda exc: self._on_failed(gen, exc)
-        ).on_finished(lambda: self._on_finished(gen)).start()
+        op = run_op(None, fetch).on_success(lambda page: self._on_page(gen, page)).on_failure(lambda exc: self._on_failed(gen, exc))
+        op.on_finished(lambda: self._on_finished(gen))
+        if first:
+            op.on_finished(lambda: self._count(gen))
+        op.start()
+
+    def _count(self, gen: int) -> None:
+        """Sets the total of the current filter: remembered, known from a short first page, or
+        counted on a reader thread (never the writer: a page waiting behind a count would stall)."""
+        if gen != self._gen or self._total is not None or self._failed or not self.ref.unlocked:
+            return
+        flt = self._filter
+        known = self._counts.get(flt)
+        if known is None and self._exhausted:
+            known = len(self._rows)
+        if known is not None:
+            self._set_total(known)
+            return
+        ws, type_name = self.ref.ws, self.rt.name
+        if self.sync:
+            try:
+                self._on_counted(gen, flt, count_records(ws, type_name, flt))
+            except Exception as exc:  # noqa: BLE001 - reported through load_failed
+                self._on_failed(gen, exc)
+            return
+        run_op(None, lambda _op: count_records(ws, type_name, flt), writer=False).on_success(
+            lambda n: self._on_counted(gen, flt, n)
+        ).on_failure(lambda exc: self._on_failed(gen, exc)).start()
+
+    def _on_counted(self, gen: int, flt: RecordFilter, n: int) -> None:
+        self._counts[flt] = n
+        if gen == self._gen:
+            self._set_total(n)
+
+    def _set_total(self, n: int) -> None:
+        self._total = n
+        self.total_changed.emit(n)
 
     def _on_finished(self, gen: int) -> None:
         if gen == self._gen:
@@ -238,8 +322,8 @@ class RecordTableModel(QAbstractTableModel):
         if gen != self._gen:
             return
         if page.total is not None:
-            self._total = page.total
-            self.total_changed.emit(page.total)
+            self._set_total(page.total)
+        self._first_done = True
         if len(page.rows) < page.limit:
             self._exhausted = True
         if page.rows:
@@ -253,6 +337,8 @@ class RecordTableModel(QAbstractTableModel):
         if gen != self._gen:
             return
         self._exhausted = True
+        self._failed = True
+        self._first_done = True
         self.load_failed.emit(exc)
 
     # -- Qt model API -----------------------------------------------------------------------------
@@ -264,7 +350,7 @@ class RecordTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.columns)
 
     def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: N802, B008
-        if parent.isValid() or self._loading or self._total is None:
+        if parent.isValid() or self._loading or not self._started:
             return False
         return not self.fully_loaded
 
