@@ -211,3 +211,22 @@ class RegistryError(SyncError):
 
 class EnrolmentError(SyncError):
     """An enrolment request or response does not fit this workspace."""
+
+
+# --- HQ intake server and link (issue 7) -----------------------------------------------------------
+
+
+class StoreUnavailable(WorkspaceError):
+    """The workspace's PostgreSQL database (HQ) cannot be reached or used."""
+
+
+class LinkError(SyncError):
+    """The HQ server cannot be reached, refused a request, or answered something unexpected."""
+
+
+class ServerConfigError(UserFacingError):
+    """The intake server cannot start as configured (TLS files, address, inbox)."""
+
+
+class HqUnreachable(LinkError):
+    """HQ's server cannot be reached now (no network, server down, timeout): try again later."""

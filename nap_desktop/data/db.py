@@ -121,6 +121,23 @@ def make_engine(path: Path, key: bytes | bytearray | None) -> tuple[Engine, KeyH
     return engine, holder
 
 
+def make_pg_engine(url: str, *, pool_size: int = 10) -> tuple[Engine, KeyHolder]:
+    """Builds the engine of an HQ store kept in PostgreSQL (psycopg 3).
+
+    There is no data key here: at-rest encryption of a PostgreSQL store is the database server's
+    (disk encryption, see the README). The holder returned has no key, so ``lock()`` works the
+    same. Every connection works in UTC and names itself in ``pg_stat_activity``.
+    """
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC", "application_name": "nap-desktop"},
+    )
+    return engine, KeyHolder(None)
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """The session factory services use (``with sf.begin() as s: …``)."""
     return sessionmaker(engine, expire_on_commit=False)
@@ -132,4 +149,5 @@ def shrink_memory(session: Session) -> None:
     NOTE: SQLCipher keeps decrypted pages in its cache; repeated GROUP BY queries slow ~4× as it
     fills (DESIGN §3), and a smaller cache also means less clear data in memory.
     """
-    session.connection().exec_driver_sql("PRAGMA shrink_memory")
+    if session.get_bind().dialect.name == "sqlite":  # PostgreSQL manages its own buffers
+        session.connection().exec_driver_sql("PRAGMA shrink_memory")

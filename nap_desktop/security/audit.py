@@ -69,7 +69,13 @@ def append(
     detail: Mapping[str, DetailValue] | None = None,
 ) -> AuditEntry:
     """Appends an entry inside the caller's transaction (never commits)."""
-    head = session.get(Meta, HEAD_KEY)
+    if session.get_bind().dialect.name == "postgresql":
+        # NOTE: several intake servers and importers may write to one PostgreSQL store at once:
+        # the head row is locked until the commit, so appends queue up instead of forking the chain
+        # (SQLite has one writer at a time anyway).
+        head = session.get(Meta, HEAD_KEY, with_for_update=True, populate_existing=True)
+    else:
+        head = session.get(Meta, HEAD_KEY)
     if head is None:
         last_seq, prev = 0, genesis_hash(workspace_id)
     else:
@@ -112,6 +118,9 @@ class VerifyResult:
 
 def verify(session: Session, workspace_id: str, *, batch: int = 5000) -> VerifyResult:
     """Walks the chain in ``seq`` order and reports the first entry that does not verify."""
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        # NOTE: one snapshot for the walk and the head: importers may append meanwhile.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     expected_prev = genesis_hash(workspace_id)
     expected_seq = 1
     count = 0

@@ -1262,8 +1262,11 @@ def _apply_audit(s: Session, line: dict[str, Any], device_id: str, last_seq: int
 # --- receipts -------------------------------------------------------------------------------
 
 
-def _write_receipt(ws: Workspace, s: Session, row: SyncBundle) -> Path:
-    """HQ: a signed receipt for the device that sent ``row`` (into outbox/, with the current registry)."""
+def _write_receipt(ws: Workspace, s: Session, row: SyncBundle, folder: Path | None = None) -> Path:
+    """HQ: a signed receipt for the device that sent ``row`` (into ``folder``, default outbox/, with the current registry).
+
+    ``folder``: the intake server writes receipts on demand into a private folder (services/hq.py).
+    """
     r = _require_registry(ws, s)
     recipients = r.recipients(row.device_id)
     if not recipients:
@@ -1283,7 +1286,7 @@ def _write_receipt(ws: Workspace, s: Session, row: SyncBundle) -> Path:
             payload_sha256=sha, payload_size=size, plain_size=plain, counts={"_receipt": 1, "_registry": 1}, target_device=row.device_id,
         )
 
-    path, _ = write_bundle(ws.path / "outbox", f"receipt-{row.source_unit}-{row.seq_to:08d}-{row.bundle_id[:8]}{SUFFIX}", manifest, lines, recipients, sk)
+    path, _ = write_bundle(folder or ws.path / "outbox", f"receipt-{row.source_unit}-{row.seq_to:08d}-{row.bundle_id[:8]}{SUFFIX}", manifest, lines, recipients, sk)
     return path
 
 

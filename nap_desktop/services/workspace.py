@@ -20,8 +20,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from nap_desktop import config
-from nap_desktop.data import migrate
-from nap_desktop.data.db import check_store, make_engine, make_sessionmaker
+from nap_desktop.data import migrate, store_link
+from nap_desktop.data.db import check_store, make_sessionmaker
 from nap_desktop.data.filelock import WorkspaceLockFile
 from nap_desktop.data.models import AuditEntry, Meta, Unit, User, utcnow
 from nap_desktop.domain.units_seed import UnitSeed, default_units_path, load_units_seed
@@ -105,11 +105,14 @@ def init_workspace(
     recovery_passphrase: str | None = None,
     units_file: Path | None = None,
     kdf: crypto.KdfParams | None = None,
+    db_url: str | None = None,
 ) -> InitResult:
     """Creates a workspace: folders, the SQLCipher store, the admin account, the key file.
 
     For an ``hq`` workspace without ``recovery_recipient``, a recovery identity is generated and
     written once, encrypted with ``recovery_passphrase``, to ``recovery_identity_out``.
+    ``db_url`` (HQ only): keep the store in that empty PostgreSQL database instead of ``store.db``
+    (see :mod:`nap_desktop.data.store_link`).
 
     Raises:
         WorkspaceExists: ``path`` already holds a workspace or other files.
@@ -138,6 +141,10 @@ def init_workspace(
         )
     if recovery_recipient:
         recovery_recipient = crypto.check_age_recipient(recovery_recipient)
+    if db_url is not None:
+        if site_kind != "hq":
+            raise ValidationError("Only an HQ workspace keeps its store in PostgreSQL.", {"db": "hq_only"})
+        db_url = store_link.check_url(db_url)
     identity_pair: crypto.AgeKeypair | None = None
     if site_kind == "hq" and not recovery_recipient:
         if recovery_identity_out is None or not recovery_passphrase:
@@ -154,6 +161,8 @@ def init_workspace(
         if (path / config.WORKSPACE_FILE).exists():
             raise WorkspaceExists(f"A workspace already exists in {path}. Open it, or choose another folder.")
         raise WorkspaceExists(f"The folder {path} is not empty. Choose an empty or new folder for the workspace.")
+    if db_url is not None:
+        store_link.ensure_empty(db_url)
 
     created_dir = not path.exists()
     path.mkdir(parents=True, exist_ok=True)
@@ -175,9 +184,12 @@ def init_workspace(
             recovery_passphrase=recovery_passphrase,
             seeds=seeds,
             kdf=kdf,
+            db_url=db_url,
         )
     except BaseException:
         # Nothing half-made remains: remove what this call created.
+        if db_url is not None:
+            store_link.drop_schema(db_url)  # it was empty before (ensure_empty)
         for child in list(path.iterdir()):
             if child.is_dir():
                 shutil.rmtree(child, ignore_errors=True)
@@ -202,9 +214,12 @@ def _create(
     recovery_passphrase: str | None,
     seeds: list[UnitSeed],
     kdf: crypto.KdfParams | None,
+    db_url: str | None = None,
 ) -> InitResult:
     for sub in config.SUBDIRS:
         (path / sub).mkdir(exist_ok=True)
+    if db_url is not None:
+        store_link.write(path, db_url)
     configure_logging(path / "logs", console=False)
     ws_file, store, _ = _paths(path)
     lockfile = WorkspaceLockFile(path / config.LOCK_FILE)
@@ -215,7 +230,7 @@ def _create(
         wf = replace(wf, users={admin: keyfile.make_user_wrap(wf, admin, admin_password, dek)})
         if recovery_recipient:
             wf = replace(wf, recovery=keyfile.make_recovery(wf.workspace_id, dek, recovery_recipient))
-        engine, keys = make_engine(store, dek)
+        engine, keys = store_link.open_engine(path, dek)
         try:
             migrate.upgrade(engine)
             sf = make_sessionmaker(engine)
@@ -358,10 +373,10 @@ def _settle_rekey(
     """Finishes or discards a key rotation interrupted by a crash (see :func:`rekey`)."""
     ws_file, store, rekey_file = _paths(path)
     if not rekey_file.exists():
-        check_store(store, dek)
+        store_link.check(path, dek)
         return wf, dek
     try:
-        check_store(store, dek)
+        store_link.check(path, dek)  # NOTE: PostgreSQL has no store key: a staged rekey is discarded
     except WorkspaceCorrupt:
         staged = keyfile.load(rekey_file)
         new_dek = keyfile.unwrap_dek(staged, username, password)
@@ -378,10 +393,11 @@ def _settle_rekey(
 
 def _open_store(path: Path, wf: WorkspaceFile, dek: bytearray, username: str, lockfile: WorkspaceLockFile) -> Workspace:
     store = path / config.STORE_FILE
-    engine, keys = make_engine(store, dek)
+    engine, keys = store_link.open_engine(path, dek)
     try:
         migrate.check_revision(migrate.current_revision(engine))  # SchemaTooNew before any write
-        migrate.upgrade(engine, backup_of=store, backup_dir=path / "backups")
+        # NOTE: a PostgreSQL store is backed up with pg_dump before an upgrade (README, HQ setup)
+        migrate.upgrade(engine, backup_of=None if store_link.is_postgres(path) else store, backup_dir=path / "backups")
         sf = make_sessionmaker(engine)
         with sf() as s:
             ws_id = s.get(Meta, "workspace_id")
@@ -501,16 +517,17 @@ def rekey(ws: Workspace) -> None:
         with ws.sf.begin() as s:
             ws.audit(s, "workspace.rekeyed", object_type="workspace", object_id=ws.workspace_id)
         ws.engine.dispose()
-        raw = ws.engine.raw_connection()
-        try:
-            dbapi = raw.driver_connection
-            assert dbapi is not None
-            dbapi.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            dbapi.execute("PRAGMA journal_mode = DELETE")
-            dbapi.execute(f"PRAGMA rekey = \"x'{new_dek.hex()}'\"")
-            dbapi.execute("PRAGMA journal_mode = WAL")
-        finally:
-            raw.close()
+        if not store_link.is_postgres(ws.path):  # a PostgreSQL store is not encrypted with the key
+            raw = ws.engine.raw_connection()
+            try:
+                dbapi = raw.driver_connection
+                assert dbapi is not None
+                dbapi.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                dbapi.execute("PRAGMA journal_mode = DELETE")
+                dbapi.execute(f"PRAGMA rekey = \"x'{new_dek.hex()}'\"")
+                dbapi.execute("PRAGMA journal_mode = WAL")
+            finally:
+                raw.close()
         rekey_file.replace(ws_file)
     except BaseException:
         crypto.wipe(new_dek)
@@ -518,7 +535,7 @@ def rekey(ws: Workspace) -> None:
     # Swap the key of the live workspace for the new one.
     ws.engine.dispose()
     ws._keys.drop()
-    engine, keys = make_engine(store, new_dek)
+    engine, keys = store_link.open_engine(ws.path, new_dek)
     crypto.wipe(ws._dek)
     ws._engine, ws._keys, ws._dek = engine, keys, new_dek
     ws._sf = make_sessionmaker(engine)
@@ -561,7 +578,7 @@ def recover(path: Path, identity: str, username: str, new_password: str) -> Work
         wf, dek = _settle_recovered_rekey(path, wf, dek, identity)
         wf.verify(dek)
         check_password_strength(new_password, username)
-        engine, keys = make_engine(path / config.STORE_FILE, dek)
+        engine, keys = store_link.open_engine(path, dek)
         try:
             migrate.check_revision(migrate.current_revision(engine))
             with make_sessionmaker(engine)() as s:
@@ -592,7 +609,7 @@ def recover(path: Path, identity: str, username: str, new_password: str) -> Work
 def _settle_recovered_rekey(path: Path, wf: WorkspaceFile, dek: bytearray, identity: str) -> tuple[WorkspaceFile, bytearray]:
     ws_file, store, rekey_file = _paths(path)
     try:
-        check_store(store, dek)
+        store_link.check(path, dek)
         rekey_file.unlink(missing_ok=True)
         return wf, dek
     except WorkspaceCorrupt:
@@ -609,7 +626,7 @@ def _settle_recovered_rekey(path: Path, wf: WorkspaceFile, dek: bytearray, ident
 def upgrade_db(ws: Workspace) -> list[str]:
     """``db upgrade``: applies pending migrations (opening a workspace already does this)."""
     ws.require(Perm.DB_UPGRADE)
-    applied = migrate.upgrade(ws.engine, backup_of=ws.store_path, backup_dir=ws.path / "backups")
+    applied = migrate.upgrade(ws.engine, backup_of=None if store_link.is_postgres(ws.path) else ws.store_path, backup_dir=ws.path / "backups")
     with ws.sf.begin() as s:
         ws.audit(s, "db.upgrade", detail={"applied": len(applied), "schema": migrate.head_revision()})
     return applied
