@@ -1061,6 +1061,7 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
         audit_seq, audit_hash = peer.last_audit_seq, peer.last_audit_hash or audit_chain.genesis_hash(m.device_id)
         base_ctx = records_service._context(ws, s)
         seen: dict[str, set[str]] = {}
+        rejected_ids: set[str] = set()
         missing: list[str] = []
 
         def ref_exists(type_name: str, rid: str) -> bool:
@@ -1102,12 +1103,19 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                 batch_ids.add(rl.id)
                 if not _within(parents, row["unit"], m.source_unit) or (cur is not None and not _within(parents, cur.unit, m.source_unit)):
                     rejected += 1
+                    rejected_ids.add(rl.id)
                     problems.append(f"{type_name} {rl.id}: belongs to a unit outside {m.source_unit}'s area")
                     continue
-                for ref_type, rid in _ref_targets(rl):
+                refs = _ref_targets(rl)
+                if any(rid in rejected_ids for _, rid in refs):
+                    rejected += 1
+                    rejected_ids.add(rl.id)
+                    problems.append(f"{type_name} {rl.id}: refers to a record rejected above")
+                    continue
+                for ref_type, rid in refs:
                     if rid not in seen.get(ref_type, ()) and s.get(MODEL_BY_TYPE[ref_type], rid) is None:
                         missing.append(f"{type_name} {rl.id} refers to a {ref_type} not received yet")
-                if missing:
+                if missing and not rejected:
                     raise _Hold(f"{len(missing)} record(s) refer to records not received yet (first: {missing[0]}); import the other unit's bundles first")
                 if not row["deleted"]:
                     try:
@@ -1117,10 +1125,12 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                         validate(RECORD_TYPES[type_name], values, status=row["status"], codelists=cl, context=ctx)
                     except ValidationError as exc:
                         rejected += 1
+                        rejected_ids.add(rl.id)
                         problems.append(f"{type_name} {rl.id}: {', '.join(sorted(exc.fields)) or 'invalid'}")
                         continue
                     except LineError as exc:
                         rejected += 1
+                        rejected_ids.add(rl.id)
                         problems.append(f"{type_name} {rl.id}: {exc}")
                         continue
                 seen.setdefault(type_name, set()).add(rl.id)
@@ -1157,6 +1167,9 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                     rl = decode_record(line)
                 except LineError as exc:
                     rejected += 1
+                    row_id = line.get("row", {}).get("id") if isinstance(line.get("row"), dict) else None
+                    if isinstance(row_id, str):
+                        rejected_ids.add(row_id)
                     problems.append(f"line {n}: {exc}")
                     continue
                 if buffer and (buffer[0].type_name != t or len(buffer) >= _BATCH):

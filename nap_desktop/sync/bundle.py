@@ -408,8 +408,11 @@ def open_bundle(path: Path) -> OpenedBundle:
                 raise BundleDamaged(f"The bundle file {path.name} has an oversized manifest or signature.")
             if by_name["payload.age"].file_size > MAX_BUNDLE_BYTES:
                 raise BundleDamaged(f"The bundle file {path.name} has an oversized payload.")
-            manifest_raw = zf.read("manifest.json")
-            sig = zf.read("manifest.json.minisig")
+            try:
+                manifest_raw = zf.read("manifest.json")
+                sig = zf.read("manifest.json.minisig")
+            except zipfile.BadZipFile as exc:
+                raise BundleDamaged(f"The bundle file {path.name} is damaged (a member does not match its checksum).") from exc
     except zipfile.BadZipFile as exc:
         raise BundleDamaged(
             f"The bundle file {path.name} is incomplete or not a bundle (truncated, or still being copied). Copy it again from the source."

@@ -79,18 +79,22 @@ class Network:
             s.ws.lock()
 
 
+def build_network(root: Path) -> Network:
+    hq = make_site(root, "hq", "hq", "HQ", {"ana.hq": "hq_analyst"})
+    recipient = hq.ws.wf.recovery.recipient if hq.ws.wf.recovery else None
+    return Network(
+        hq=hq,
+        circle=make_site(root, "circle", "circle", "C-PSH", {"circ.psh": "circle_head"}, recovery=recipient),
+        post=make_site(root, "post", "post", "P-TORKHAM", {"off.torkham": "officer"}, recovery=recipient),
+        root=root,
+    )
+
+
 @pytest.fixture
 def network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Network]:
     """HQ, circle C-PSH and post P-TORKHAM, not yet enrolled."""
     pin_today(monkeypatch)
-    hq = make_site(tmp_path, "hq", "hq", "HQ", {"ana.hq": "hq_analyst"})
-    recipient = hq.ws.wf.recovery.recipient if hq.ws.wf.recovery else None
-    net = Network(
-        hq=hq,
-        circle=make_site(tmp_path, "circle", "circle", "C-PSH", {"circ.psh": "circle_head"}, recovery=recipient),
-        post=make_site(tmp_path, "post", "post", "P-TORKHAM", {"off.torkham": "officer"}, recovery=recipient),
-        root=tmp_path,
-    )
+    net = build_network(tmp_path)
     yield net
     net.close()
 
@@ -101,3 +105,16 @@ def enrolled(network: Network) -> Network:
     network.enrol(network.circle)
     network.enrol(network.post)
     return network
+
+
+@pytest.fixture(scope="module")
+def enrolled_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    """Enrolled sites shared by a module's tests that leave HQ unchanged (refusals)."""
+    mp = pytest.MonkeyPatch()
+    pin_today(mp)
+    net = build_network(tmp_path_factory.mktemp("net"))
+    net.enrol(net.circle)
+    net.enrol(net.post)
+    yield net
+    net.close()
+    mp.undo()
