@@ -43,6 +43,7 @@ from nap_desktop.ui.workers import Op, run_op
 logger = logging.getLogger(__name__)
 
 START = "__start__"
+RETURNS = "__returns__"  # the monthly-return page (ui/returns_view.py)
 
 
 class MainWindow(QMainWindow):
@@ -71,6 +72,11 @@ class MainWindow(QMainWindow):
         item = QListWidgetItem(tr("Start"))
         item.setData(Qt.ItemDataRole.UserRole, START)
         self.nav.addItem(item)
+        self.returns_view: Any = None  # built on first use
+        if any(ref.can(p) for p in (Perm.RETURN_COMPILE, Perm.RETURN_APPROVE, Perm.RETURN_UNLOCK)):
+            it = QListWidgetItem(tr("Monthly returns"))
+            it.setData(Qt.ItemDataRole.UserRole, RETURNS)
+            self.nav.addItem(it)
         self.may_read = ref.can(Perm.RECORD_READ)
         if self.may_read:
             for name, rt in RECORD_TYPES.items():
@@ -171,10 +177,16 @@ class MainWindow(QMainWindow):
     def current_type(self) -> str | None:
         item = self.nav.currentItem()
         key = item.data(Qt.ItemDataRole.UserRole) if item else None
+        if key == RETURNS:
+            return None
         return None if key in (None, START) else str(key)
 
     def _on_nav_changed(self, current: QListWidgetItem | None, _prev: QListWidgetItem | None) -> None:
         key = current.data(Qt.ItemDataRole.UserRole) if current else START
+        if key == RETURNS:
+            self.stack.setCurrentWidget(self.returns_page())
+            self._update_actions()
+            return
         if key == START:
             self.stack.setCurrentWidget(self.start_page)
             if self.start_page.loaded:
@@ -202,6 +214,24 @@ class MainWindow(QMainWindow):
                 self.nav.setCurrentRow(i)
                 break
         return self.list_view(type_name)
+
+    def returns_page(self) -> Any:
+        """The monthly-return page (built, and its return loaded, on first use)."""
+        if self.returns_view is None:
+            from nap_desktop.ui.returns_view import ReturnsView
+
+            self.returns_view = ReturnsView(self.ref)
+            self.stack.addWidget(self.returns_view)
+            self.returns_view.load()
+        return self.returns_view
+
+    def show_returns(self) -> Any:
+        """Shows the monthly-return page."""
+        for i in range(self.nav.count()):
+            if self.nav.item(i).data(Qt.ItemDataRole.UserRole) == RETURNS:
+                self.nav.setCurrentRow(i)
+                break
+        return self.returns_page()
 
     def show_start(self) -> None:
         self.nav.setCurrentRow(0)
