@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,hq]'
+	$(BIN)/python -m pip install --quiet -e '.[test,hq,build]'
 	touch $(STAMP)
 
 setup: $(STAMP)
