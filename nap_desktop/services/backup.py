@@ -193,6 +193,11 @@ def iter_backup(
         StorageFull. Nothing is left behind on failure.
     """
     ws.require(Perm.WORKSPACE_BACKUP)
+    if ws.engine.dialect.name != "sqlite":
+        raise BackupError(
+            "This HQ workspace keeps its data in PostgreSQL: back the database up with pg_dump and copy "
+            "workspace.json and store.json with it (see the README); 'backup' covers store.db workspaces."
+        )
     recovery = ws.wf.recovery.recipient if ws.wf.recovery is not None else None
     if passphrase is not None and passphrase == "":
         passphrase = None
