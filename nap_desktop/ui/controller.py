@@ -161,7 +161,9 @@ class AppController(QObject):
             self._hidden = []
             self._build_main()
         self._last_user = ws.user.username
-        self.idle.set_minutes(preferences.idle_minutes(ws.workspace_id))
+        from nap_desktop.services.settings import idle_lock_minutes
+
+        self.idle.set_minutes(idle_lock_minutes(ws))
         self.idle.start()
         if ws.user.must_change_password:
             from nap_desktop.ui.change_password_dialog import ChangePasswordDialog

@@ -1,10 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Per-machine UI preferences kept in ``QSettings``: language, idle-lock minutes, geometry.
+"""Per-machine UI preferences kept in ``QSettings``: the UI language and window geometry.
 
-NOTE(gui): STYLE §16 wants settings in one typed, versioned object served by the core. Until a
-settings service exists, the GUI keeps the UI language and the idle-lock minutes here (the idle
-minutes per workspace id, editable only by roles with ``settings.manage``). When the service
-lands, :func:`idle_minutes` and :func:`set_idle_minutes` should call it instead.
+Settings of the workspace itself (the idle auto-lock minutes) live in the store, set by
+administrators through :mod:`nap_desktop.services.settings`.
 """
 
 from __future__ import annotations
@@ -13,9 +11,9 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from nap_desktop import config
 
+# NOTE: the idle watcher's value until the workspace's own setting is read at unlock (the same as
+# services.settings.DEFAULT_IDLE_MINUTES, which is not imported here to keep the start light).
 DEFAULT_IDLE_MINUTES = 10
-MIN_IDLE_MINUTES = 1
-MAX_IDLE_MINUTES = 120
 
 
 def settings() -> QSettings:
@@ -31,22 +29,6 @@ def language() -> str | None:
 def set_language(lang: str) -> None:
     s = settings()
     s.setValue("ui/language", lang)
-    s.sync()
-
-
-def idle_minutes(workspace_id: str) -> int:
-    """Minutes without keyboard or mouse input before the workspace locks itself."""
-    value = settings().value(f"idle_lock/{workspace_id}", DEFAULT_IDLE_MINUTES)
-    try:
-        n = int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return DEFAULT_IDLE_MINUTES
-    return max(MIN_IDLE_MINUTES, min(MAX_IDLE_MINUTES, n))
-
-
-def set_idle_minutes(workspace_id: str, minutes: int) -> None:
-    s = settings()
-    s.setValue(f"idle_lock/{workspace_id}", max(MIN_IDLE_MINUTES, min(MAX_IDLE_MINUTES, int(minutes))))
     s.sync()
 
 

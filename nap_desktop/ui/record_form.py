@@ -23,12 +23,14 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
+    QFileDialog,
     QFrame,
     QGridLayout,
     QGroupBox,
@@ -49,14 +51,20 @@ from nap_desktop.domain.records import RECORD_TYPES, FieldSpec
 from nap_desktop.domain.validation import HTCDS_CONSENT
 from nap_desktop.errors import NotFound, UserFacingError, ValidationError
 from nap_desktop.security.permissions import Perm
+from nap_desktop.security.crypto import atomic_write
 from nap_desktop.services.records import (
     DuplicateCandidate,
     HistoryEntry,
+    LinkedRecord,
+    Links,
     RecordDTO,
+    attach_evidence,
     create_record,
     delete_record,
     find_duplicate_persons,
+    get_evidence,
     get_record,
+    linked_records,
     record_history,
     update_record,
 )
@@ -68,7 +76,7 @@ from nap_desktop.ui.field_editors import (
     RefEditor,
     make_editor,
 )
-from nap_desktop.ui.i18n import N_, language, pick, tr
+from nap_desktop.ui.i18n import N_, is_rtl, language, pick, tr
 from nap_desktop.ui.labels import MASK, dto_label, row_label
 from nap_desktop.ui.record_list_view import RecordPickerDialog, capture_perm
 from nap_desktop.ui.session import SessionRef
@@ -76,6 +84,8 @@ from nap_desktop.ui.widgets import Banner, CodeComboBox, ErrorLabel, code_label,
 from nap_desktop.ui.workers import run_op
 
 logger = logging.getLogger(__name__)
+
+PARTY_ROLES = {"victim": N_("Victim"), "suspect": N_("Suspect"), "witness": N_("Witness")}
 
 DUPLICATE_FIELDS = ("cnic", "passport_no", "other_id", "given_name", "family_name", "date_of_birth")
 
@@ -252,10 +262,16 @@ class RecordFormDialog(QDialog):
         self.history_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.history_table.horizontalHeader().setStretchLastSection(True)
         self.links_page = QWidget()
+        self.links_page.setObjectName("linksPage")
         self.links_layout = QVBoxLayout(self.links_page)
+        self.links: Links | None = None
         if self.record_id is not None:
             self.tabs.addTab(self.history_table, tr("History"))
-            self.tabs.addTab(self.links_page, tr("Links"))
+            self.links_scroll = QScrollArea()
+            self.links_scroll.setWidgetResizable(True)
+            self.links_scroll.setFrameShape(QFrame.Shape.NoFrame)
+            self.links_scroll.setWidget(self.links_page)
+            self.tabs.addTab(self.links_scroll, tr("Links"))
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
         foot = QHBoxLayout()
@@ -333,6 +349,8 @@ class RecordFormDialog(QDialog):
         row = 0
         for spec in fields:
             row = self._add_field(grid, row, spec)
+        if self.rt.name == "milestone":
+            grid.addLayout(self._build_evidence_row(), row, 1)
         outer.addWidget(main_box)
         outer.addStretch(1)
         scroll.setWidget(inner)
@@ -378,6 +396,96 @@ class RecordFormDialog(QDialog):
         self.errors[spec.name] = err
         return row
 
+    # -- milestone evidence --------------------------------------------------------------------------
+
+    def _build_evidence_row(self) -> QHBoxLayout:
+        """Attach and save-a-copy buttons under a milestone's evidence file (kept inside the
+        encrypted store by ``services.records.attach_evidence``; never opened from a temp file)."""
+        row = QHBoxLayout()
+        self.attach_button = QPushButton(tr("Attach a file…"))
+        self.attach_button.setObjectName("attachEvidence")
+        self.attach_button.setAutoDefault(False)
+        self.attach_button.clicked.connect(lambda: self.attach_evidence())
+        self.save_evidence_button = QPushButton(tr("Save a copy…"))
+        self.save_evidence_button.setObjectName("saveEvidence")
+        self.save_evidence_button.setAutoDefault(False)
+        self.save_evidence_button.clicked.connect(lambda: self.save_evidence())
+        self.evidence_hint = QLabel()
+        self.evidence_hint.setObjectName("evidenceHint")
+        self.evidence_hint.setStyleSheet("color: #555;")
+        row.addWidget(self.attach_button)
+        row.addWidget(self.save_evidence_button)
+        row.addWidget(self.evidence_hint, 1)
+        return row
+
+    def _update_evidence(self) -> None:
+        if self.rt.name != "milestone":
+            return
+        saved = self.dto is not None and not self.dto.deleted
+        has_file = bool(self.dto is not None and self.dto.values.get("evidence_name"))
+        self.attach_button.setEnabled(saved and self.may_edit and not self._busy)
+        self.save_evidence_button.setEnabled(has_file and not self._busy)
+        self.evidence_hint.setText("" if saved else tr("Save the milestone first, then attach its evidence."))
+
+    def attach_evidence(self, path: Path | None = None) -> None:
+        """Stores a file (a signed SOP, a notification …) as the milestone's evidence."""
+        if self.dto is None or not self.may_edit or self._busy:
+            return
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self, tr("Attach evidence"), "", tr("Documents and pictures (*.pdf *.jpg *.jpeg *.png *.docx *.xlsx);;All files (*)"))
+            if not name:
+                return
+            path = Path(name)
+        ws, rid = self.ref.ws, self.dto.id
+
+        def work(_op: object) -> RecordDTO:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                raise ValidationError(
+                    f"{path.name} cannot be read. Close it in other programs and check its permissions.", {"evidence_name": "unreadable"}
+                ) from None
+            return attach_evidence(ws, rid, path.name, data)
+
+        self._set_busy(True)
+        run_op(self, work).on_success(self._on_evidence_attached).on_failure(self._on_evidence_failed).on_finished(lambda: self._set_busy(False)).with_progress(
+            tr("Attaching the file…"), cancellable=False
+        ).start()
+
+    def _on_evidence_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, UserFacingError):
+            self.banner.show_message("error", user_message(exc))
+        else:
+            show_exception(parent=self, exc=exc)
+
+    def _on_evidence_attached(self, dto: RecordDTO) -> None:
+        editor = self.editors["evidence_name"]
+        editor.set_value(dto.values.get("evidence_name"))
+        self._baseline["evidence_name"] = _norm(editor.value())
+        self._set_dto(dto)
+        self.ref.records_changed.emit(dto.type)
+        self.banner.show_message("info", tr("The file is stored in the workspace."))
+        self._update_evidence()
+
+    def save_evidence(self, path: Path | None = None) -> None:
+        """Writes a copy of the evidence file where the user chooses."""
+        if self.dto is None or self._busy:
+            return
+        if path is None:
+            suggested = str(self.dto.values.get("evidence_name") or "evidence")
+            name, _ = QFileDialog.getSaveFileName(self, tr("Save a copy of the evidence"), suggested)
+            if not name:
+                return
+            path = Path(name)
+        ws, rid = self.ref.ws, self.dto.id
+
+        def work(_op: object) -> Path:
+            _name, data = get_evidence(ws, rid)
+            atomic_write(path, data, mode=0o600)
+            return path
+
+        run_op(self, work).on_success(lambda p: self.banner.show_message("info", tr("Saved:") + f" {p}")).start()
+
     # -- permissions and state -----------------------------------------------------------------------
 
     def _unit(self) -> str | None:
@@ -411,6 +519,9 @@ class RecordFormDialog(QDialog):
         self.draft_button.setVisible(self.may_edit)
         self.complete_button.setVisible(self.may_edit)
         self.delete_button.setVisible(self.may_edit and self.record_id is not None)
+        if "evidence_name" in self.editors and self.rt.name == "milestone":
+            self.editors["evidence_name"].set_read_only(True)  # set by attaching a file
+        self._update_evidence()
         self._update_gate()
 
     def consent_ok(self) -> bool:
@@ -512,7 +623,8 @@ class RecordFormDialog(QDialog):
         elif dto.masked:
             self.banner.show_message("info", tr("Identity details are hidden: your role does not give access to personal data."))
         self._apply_permissions()
-        self._build_links()
+        if self.tabs.currentWidget() is getattr(self, "links_scroll", None):
+            self.load_links()
         self.loaded.emit()
 
     def _on_load_failed(self, exc: BaseException) -> None:
@@ -746,43 +858,80 @@ class RecordFormDialog(QDialog):
         cl = self.ref.codelists
         form.saved.connect(lambda dto: callback(dto.id, dto_label(dto, cl)))
 
-    def _build_links(self) -> None:
+    def load_links(self) -> None:
+        """Loads the linked records, both ways (``services.records.linked_records``), on a worker."""
+        if self.record_id is None or not self.ref.unlocked:
+            return
+        ws, rid = self.ref.ws, self.record_id
+        run_op(self, lambda _op: linked_records(ws, rid)).on_success(self._show_links).start()
+
+    def _clear_links(self) -> None:
         while self.links_layout.count():
             item = self.links_layout.takeAt(0)
             w = item.widget()
             if w is not None:
                 w.deleteLater()
-        if self.dto is None:
-            return
-        dto = self.dto
-        title = QLabel(tr("Linked records"))
+
+    def _section(self, text: str) -> None:
+        title = QLabel(text)
         f = title.font()
         f.setBold(True)
         title.setFont(f)
         self.links_layout.addWidget(title)
-        any_link = False
-        for name, e in self.editors.items():
-            if isinstance(e, RefEditor) and e.value():
-                b = QPushButton(f"{pick(e.spec.label_en, e.spec.label_ur)}: {e.label.text()}")
-                b.setObjectName(f"link_{name}")
-                b.setAutoDefault(False)
-                b.clicked.connect(lambda _c=False, t=e.ref_type, i=e.value(): self._open_record(t, str(i)))
-                self.links_layout.addWidget(b)
-                any_link = True
-            elif isinstance(e, PartiesEditor):
-                for pid in e.person_ids():
-                    b = QPushButton(f"{tr('Person')}: {e.labels.get(pid, pid[:8])}")
-                    b.setAutoDefault(False)
-                    b.clicked.connect(lambda _c=False, i=pid: self._open_record("person", i))
-                    self.links_layout.addWidget(b)
-                    any_link = True
-        if not any_link:
-            self.links_layout.addWidget(QLabel(tr("This record links to no other record.")))
+
+    def _link_text(self, link: LinkedRecord) -> str:
+        row = link.row
+        masked = not self.ref.can(Perm.PERSONAL_VIEW, unit=row.unit)
+        text = row_label(row, self.ref.codelists, masked=masked)
+        if link.role:
+            text = f"{tr(PARTY_ROLES.get(link.role, link.role))}: {text}"
+        if row.deleted:
+            text += " — " + tr("deleted")
+        return text
+
+    def _show_links(self, links: Links) -> None:
+        """Buttons that open every linked record: those this record refers to, then those that
+        refer to it; then the next steps of the chain."""
+        self._clear_links()
+        if self.dto is None:
+            return
+        dto = self.dto
+        self.links = links
+        outgoing = [i for i in links.items if i.direction == "to"]
+        incoming = [i for i in links.items if i.direction == "from"]
+        used: set[str] = set()
+
+        def button(link: LinkedRecord, prefix: str) -> QPushButton:
+            name = f"{prefix}_{link.field}" if prefix == "link" else f"{prefix}_{link.row.type}"
+            n = 2
+            base = name
+            while name in used:
+                name, n = f"{base}_{n}", n + 1
+            used.add(name)
+            b = QPushButton(self._link_text(link))
+            b.setObjectName(name)
+            b.setAutoDefault(False)
+            b.setStyleSheet("text-align: left; padding: 4px 8px;" if not is_rtl() else "text-align: right; padding: 4px 8px;")
+            b.clicked.connect(lambda _c=False, t=link.row.type, i=link.row.id: self._open_record(t, i))
+            return b
+
+        self._section(tr("This record refers to"))
+        for link in outgoing:
+            self.links_layout.addWidget(button(link, "link"))
+        if not outgoing:
+            self.links_layout.addWidget(QLabel(tr("No other record.")))
+        if links.hidden:
+            self.links_layout.addWidget(QLabel(tr("{n} linked records are outside your units.").format(n=links.hidden)))
+        self._section(tr("Records that refer to this one"))
+        for link in incoming:
+            self.links_layout.addWidget(button(link, "backlink"))
+        if not incoming:
+            self.links_layout.addWidget(QLabel(tr("None yet.")))
+        if links.omitted:
+            self.links_layout.addWidget(QLabel(tr("… and {n} older ones (open the lists to see them all).").format(n=links.omitted)))
         follow = [(t, lbl, fn) for t, lbl, fn in FOLLOW_UPS.get(dto.type, []) if self.ref.can(capture_perm(t), unit=dto.unit)]
         if follow and not dto.deleted:
-            nxt = QLabel(tr("Next steps"))
-            nxt.setFont(f)
-            self.links_layout.addWidget(nxt)
+            self._section(tr("Next steps"))
             for t, lbl, fn in follow:
                 b = QPushButton(tr(lbl))
                 b.setObjectName(f"follow_{t}")
@@ -796,6 +945,8 @@ class RecordFormDialog(QDialog):
     def _on_tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.history_table and not self._history_loaded:
             self.load_history()
+        elif self.tabs.widget(index) is getattr(self, "links_scroll", None) and self.dto is not None:
+            self.load_links()  # each time: records may have been linked meanwhile
 
     def load_history(self) -> None:
         if self.record_id is None or not self.ref.unlocked:

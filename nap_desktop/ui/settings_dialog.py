@@ -1,16 +1,18 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Settings: the UI language (each user's choice on this computer) and the idle-lock minutes
-(administrators only)."""
+"""Settings: the UI language (each user's choice on this computer) and the workspace's idle-lock
+minutes (administrators only; stored in the workspace and audited by ``services.settings``)."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from nap_desktop.security.permissions import Perm
+from nap_desktop.services import settings as ws_settings
 from nap_desktop.ui import preferences
 from nap_desktop.ui.i18n import LANGUAGE_NAMES, language, tr
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.widgets import CodeComboBox, heading, primary_button
+from nap_desktop.ui.workers import run_op
 
 
 class SettingsDialog(QDialog):
@@ -32,8 +34,9 @@ class SettingsDialog(QDialog):
         form.addRow(tr("Language:"), self.language_combo)
         self.idle_spin = QSpinBox()
         self.idle_spin.setObjectName("idleSpin")
-        self.idle_spin.setRange(preferences.MIN_IDLE_MINUTES, preferences.MAX_IDLE_MINUTES)
-        self.idle_spin.setValue(preferences.idle_minutes(ws.workspace_id))
+        self.idle_spin.setRange(ws_settings.MIN_IDLE_MINUTES, ws_settings.MAX_IDLE_MINUTES)
+        self.idle_spin.setValue(ws_settings.idle_lock_minutes(ws))
+        self._initial_minutes = self.idle_spin.value()
         self.idle_spin.setSuffix(" " + tr("minutes"))
         self.may_manage = ws.can(Perm.SETTINGS_MANAGE)
         self.idle_spin.setEnabled(self.may_manage)
@@ -54,7 +57,8 @@ class SettingsDialog(QDialog):
         row.addWidget(cancel)
         row.addWidget(ok)
         lay.addLayout(row)
-        self._ws_id = ws.workspace_id
+        self._ref = ref
+        self._ok = ok
 
     @property
     def language(self) -> str:
@@ -66,6 +70,12 @@ class SettingsDialog(QDialog):
 
     def accept(self) -> None:  # noqa: D102
         preferences.set_language(self.language)
-        if self.may_manage:
-            preferences.set_idle_minutes(self._ws_id, self.idle_minutes)
-        super().accept()
+        minutes = self.idle_minutes
+        if not self.may_manage or minutes == self._initial_minutes:
+            super().accept()
+            return
+        ws = self._ref.ws
+        self._ok.setEnabled(False)
+        run_op(self, lambda _op: ws_settings.set_idle_lock_minutes(ws, minutes)).on_success(lambda _m: super(SettingsDialog, self).accept()).on_finished(
+            lambda: self._ok.setEnabled(True)
+        ).start()

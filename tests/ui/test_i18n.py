@@ -191,19 +191,24 @@ def test_switching_the_language_rebuilds_the_windows(qtbot: Any, circle_path: Pa
 
 
 def test_admin_sets_the_idle_minutes(qtbot: Any, circle_path: Path, open_ws: Any) -> None:
-    from nap_desktop.ui import preferences
+    from sqlalchemy import select
+
+    from nap_desktop.data.models import AuditEntry
+    from nap_desktop.services.settings import idle_lock_minutes
 
     ws = open_ws(circle_path, "admin")
     dlg = SettingsDialog(SessionRef(ws))
     qtbot.addWidget(dlg)
-    assert dlg.idle_spin.isEnabled()
+    assert dlg.idle_spin.isEnabled() and dlg.idle_spin.value() == 10
     dlg.idle_spin.setValue(3)
-    dlg.accept()
-    assert preferences.idle_minutes(ws.workspace_id) == 3
+    with qtbot.waitSignal(dlg.accepted, timeout=20_000):
+        dlg.accept()
+    assert idle_lock_minutes(ws) == 3, "stored in the workspace"
+    with ws.sf() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "settings.changed")).one()
+    assert (entry.actor, entry.object_id) == ("admin", "idle_lock_minutes")
     ws.lock()
     ws = open_ws(circle_path, "officer")
     dlg = SettingsDialog(SessionRef(ws))
     qtbot.addWidget(dlg)
     assert not dlg.idle_spin.isEnabled() and dlg.idle_spin.value() == 3
-
-

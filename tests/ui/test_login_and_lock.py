@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from nap_desktop.security import throttle
+from nap_desktop.services.settings import idle_lock_minutes, set_idle_lock_minutes
 from nap_desktop.services.users import add_user
 from nap_desktop.services.workspace import open_workspace
 from nap_desktop.ui import login_dialog, preferences
@@ -125,7 +126,7 @@ def test_idle_lock_hides_everything_drops_the_key_and_unlock_restores(qtbot: Any
     ws = c.ref.ws
     form = main.open_record("person", None)
     qtbot.keyClicks(form.editors["given_name"].edit, "Unsaved")
-    assert preferences.idle_minutes(ws.workspace_id) == preferences.DEFAULT_IDLE_MINUTES == 10
+    assert idle_lock_minutes(ws) == preferences.DEFAULT_IDLE_MINUTES == 10
     # Input keeps it unlocked; ten quiet minutes lock it.
     c.test_clock.advance(9 * 60)
     qtbot.keyClick(main.nav, Qt.Key.Key_Down)
@@ -229,3 +230,19 @@ def test_idle_lock_waits_for_a_running_operation(qtbot: Any, controller: Any) ->
     c.test_clock.advance(11 * 60)
     c.idle.check()
     assert c.is_locked
+
+
+def test_the_lock_time_an_administrator_set_applies_to_every_user(qtbot: Any, controller: Any, circle_path: Path) -> None:
+    ws = open_workspace(circle_path, ADMIN, ADMIN_PW)
+    set_idle_lock_minutes(ws, 3)
+    ws.lock()
+    c = controller
+    c.start()
+    _sign_in(qtbot, c.login, "head", PASSWORDS["head"])
+    wait_idle(qtbot)
+    c.test_clock.advance(2 * 60 + 50)
+    c.idle.check()
+    assert not c.is_locked
+    c.test_clock.advance(11)
+    c.idle.check()
+    assert c.is_locked and c.login.locked_mode

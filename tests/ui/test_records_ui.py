@@ -328,11 +328,19 @@ def test_links_open_the_linked_record_and_start_the_next_one(qtbot: Any, head_ma
     wait_idle(qtbot)
     assert "Zainab Afridi" in form.editors["person_id"].label.text()
     form.tabs.setCurrentIndex(2)
+    wait_idle(qtbot)
     link = form.links_page.findChild(type(form.delete_button), "link_person_id")
-    assert link is not None
+    assert link is not None and "Zainab Afridi" in link.text()
     qtbot.mouseClick(link, Qt.MouseButton.LeftButton)
     person_form = [f for f in main.forms if f.record_id == ids["person"]][0]
     qtbot.waitUntil(lambda: person_form.dto is not None)
+    # And back: the person's Links tab lists the screening that refers to her.
+    person_form.tabs.setCurrentIndex(2)
+    wait_idle(qtbot)
+    back = person_form.links_page.findChild(type(form.delete_button), "backlink_screening")
+    assert back is not None and D1 in back.text()
+    qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
+    assert [f for f in main.forms if f.record_id == scr.id][0] is form, "the open screening is raised, not opened twice"
     follow = form.links_page.findChild(type(form.delete_button), "follow_referral")
     qtbot.mouseClick(follow, Qt.MouseButton.LeftButton)
     referral = [f for f in main.forms if f.rt.name == "referral"][0]
@@ -446,3 +454,68 @@ def test_a_rejected_import_imports_nothing_and_says_why(qtbot: Any, head_main: A
     qtbot.waitUntil(lambda: op.done, timeout=20_000)
     assert list_records(ws, "checkpoint_log").total == 0
     assert shown_boxes and "no-such-place" in shown_boxes[-1].text()
+
+
+def test_links_go_both_ways_along_victim_case_suspect_referral_service(qtbot: Any, head_main: Any) -> None:
+    main, ws, ids = head_main
+    suspect_person = create_record(ws, "person", {"given_name": "Rafiq", "family_name": "Shinwari", "sex": "male", "citizenship": "pk", "age_years": 40})
+    case = create_record(ws, "case", {"registered_on": D1, "case_type": "tip_transnational", "offences": ["ptpa_2018_s3"], "fir_number": "FIR 7/2026",
+                                      "parties": [{"person_id": ids["person"], "party_role": "victim"}]})
+    suspect = create_record(ws, "suspect", {"person_id": suspect_person.id, "case_id": case.id, "identified_on": D1, "roles": ["recruiter_or_intermediary"], "arrest_status": "arrested"})
+
+    def links_of(type_name: str, rid: str) -> dict[str, str]:
+        form = main.open_record(type_name, rid)
+        qtbot.waitUntil(lambda: form.dto is not None)
+        form.tabs.setCurrentWidget(form.links_scroll)
+        wait_idle(qtbot)
+        buttons = form.links_page.findChildren(type(form.delete_button))
+        return {b.objectName(): b.text() for b in buttons if b.objectName().startswith(("link_", "backlink_"))}
+
+    case_links = links_of("case", case.id)
+    assert "Victim: Zainab Afridi" in case_links["link_parties"]
+    assert "Rafiq Shinwari" in case_links["backlink_suspect"]
+    person_links = links_of("person", ids["person"])
+    assert "FIR 7/2026" in person_links["backlink_case"]
+    suspect_links = links_of("suspect", suspect.id)
+    assert set(suspect_links) >= {"link_person_id", "link_case_id"}
+    # A link opens the record's own form.
+    form = [f for f in main.forms if f.record_id == suspect.id][0]
+    qtbot.mouseClick(form.links_page.findChild(type(form.delete_button), "link_case_id"), Qt.MouseButton.LeftButton)
+    assert [f for f in main.forms if f.record_id == case.id and f.isVisible()]
+
+
+def test_milestone_evidence_is_attached_into_the_store_and_saved_as_a_copy(qtbot: Any, head_main: Any, tmp_path: Path) -> None:
+    from nap_desktop.services.records import get_evidence
+
+    main, ws, _ids = head_main
+    new = main.open_record("milestone", None)
+    assert not new.attach_button.isEnabled() and "Save the milestone first" in new.evidence_hint.text()
+    new._discard = True  # noqa: SLF001
+    new.close()
+    ms = create_record(ws, "milestone", {"indicator": "2.1.a", "title": "Victim assistance SOPs notified", "progress": "achieved"})
+    form = main.open_record("milestone", ms.id)
+    qtbot.waitUntil(lambda: form.dto is not None)
+    wait_idle(qtbot)
+    assert form.attach_button.isEnabled() and not form.save_evidence_button.isEnabled()
+    assert form.editors["evidence_name"].read_only, "the file name is set by attaching, not typed"
+    src = tmp_path / "SOP notification.pdf"
+    src.write_bytes(b"%PDF-1.4 signed notification")
+    form.attach_evidence(src)
+    wait_idle(qtbot)
+    assert get_evidence(ws, ms.id) == ("SOP notification.pdf", b"%PDF-1.4 signed notification")
+    assert form.editors["evidence_name"].value() == "SOP notification.pdf"
+    assert form.dto.version == 2 and not form.dirty
+    assert form.save_evidence_button.isEnabled()
+    form.attach_evidence(tmp_path / "missing.pdf")
+    wait_idle(qtbot)
+    assert "cannot be read" in form.banner.text()
+    out = tmp_path / "copy" / "evidence.pdf"
+    out.parent.mkdir()
+    form.save_evidence(out)
+    wait_idle(qtbot)
+    assert out.read_bytes() == b"%PDF-1.4 signed notification"
+    # The form still saves: the attach moved the version on, and the form knows it.
+    form.editors["title"].set_value("Victim assistance SOPs notified and printed")
+    form.save("complete")
+    wait_idle(qtbot)
+    assert get_record(ws, ms.id).values["title"] == "Victim assistance SOPs notified and printed"
