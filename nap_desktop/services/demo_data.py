@@ -50,7 +50,7 @@ from nap_desktop.data.record_models import (
     SurveyResponse,
     Training,
 )
-from nap_desktop.domain.validation import HTCDS_CONSENT
+from nap_desktop.domain.validation import HTCDS_CONSENT, age_on
 from nap_desktop.errors import Cancelled
 from nap_desktop.security.permissions import Perm
 from nap_desktop.services.context import Workspace
@@ -215,9 +215,13 @@ class _Gen:
 
     def screening(self, unit: str) -> tuple[str, str, bool, str]:
         r = self.rnd
-        pid, age, _dob = self.person(unit)
-        child = age is not None and age < 18
+        pid, age, dob = self.person(unit)
         on = self.day()
+        # A child on the day of the screening, by the validator's rule: from the date of birth, or
+        # from the recorded age carried back from when the person was recorded (``self.now``).
+        recorded = self.now.date()
+        age_then = age_on(dob, on) if dob else (None if age is None else age - age_on(on, recorded) if on < recorded else age)
+        child = age_then is not None and age_then < 18
         route, country, exploitation, sector = r.choice(_ROUTES)
         status_pick = r.random()
         ident = (
