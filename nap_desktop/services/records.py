@@ -908,6 +908,25 @@ def _record_rows(ws: Workspace, s: Session, rt: RecordType, rows: Iterable[Any])
     return out, shown
 
 
+def rows_by_id(ws: Workspace, type_name: str, ids: Iterable[str], *, limit: int = 1000) -> list[RecordRow]:
+    """List rows of the given records of a type (e.g. the records behind an indicator value),
+    newest first, at most ``limit``; records outside the user's units are left out. Names as in
+    lists (audited)."""
+    rt = record_type(type_name)
+    ws.require(Perm.RECORD_READ)
+    wanted = list(dict.fromkeys(ids))
+    model = MODEL_BY_TYPE[rt.name]
+    rows: list[Any] = []
+    with ws.sf.begin() as s:
+        for i in range(0, len(wanted), 500):
+            rows += s.scalars(select(model).where(model.id.in_(wanted[i : i + 500]), model.unit.in_(ws.subtree()))).all()
+        rows.sort(key=lambda r: (_record_date(rt, r, {rt.date_field: getattr(r, rt.date_field, None)}), r.id), reverse=True)
+        out, shown = _record_rows(ws, s, rt, rows[: max(1, limit)])
+        if shown:
+            ws.audit(s, "record.personal_listed", object_type=rt.name, detail={"rows": shown})
+        return out
+
+
 # --- linked records ---------------------------------------------------------------------------
 
 
@@ -1081,6 +1100,7 @@ __all__ = [
     "normalise_name",
     "record_history",
     "record_type",
+    "rows_by_id",
     "sort_keys",
     "update_record",
 ]

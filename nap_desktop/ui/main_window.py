@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 START = "__start__"
 RETURNS = "__returns__"  # the monthly-return page (ui/returns_view.py)
+DASHBOARD = "__dashboard__"  # ui/dashboard_view.py
+INDICATORS = "__indicators__"  # ui/indicator_explorer.py
 
 
 class MainWindow(QMainWindow):
@@ -72,6 +74,13 @@ class MainWindow(QMainWindow):
         item = QListWidgetItem(tr("Start"))
         item.setData(Qt.ItemDataRole.UserRole, START)
         self.nav.addItem(item)
+        self.dashboard_view: Any = None  # built on first use
+        self.explorer_view: Any = None
+        if _may_see_indicators(ref):
+            for key, text in ((DASHBOARD, tr("Dashboard")), (INDICATORS, tr("Indicator explorer"))):
+                it = QListWidgetItem(text)
+                it.setData(Qt.ItemDataRole.UserRole, key)
+                self.nav.addItem(it)
         self.returns_view: Any = None  # built on first use
         if any(ref.can(p) for p in (Perm.RETURN_COMPILE, Perm.RETURN_APPROVE, Perm.RETURN_UNLOCK)):
             it = QListWidgetItem(tr("Monthly returns"))
@@ -177,7 +186,7 @@ class MainWindow(QMainWindow):
     def current_type(self) -> str | None:
         item = self.nav.currentItem()
         key = item.data(Qt.ItemDataRole.UserRole) if item else None
-        if key == RETURNS:
+        if key in (RETURNS, DASHBOARD, INDICATORS):
             return None
         return None if key in (None, START) else str(key)
 
@@ -185,6 +194,10 @@ class MainWindow(QMainWindow):
         key = current.data(Qt.ItemDataRole.UserRole) if current else START
         if key == RETURNS:
             self.stack.setCurrentWidget(self.returns_page())
+            self._update_actions()
+            return
+        if key in (DASHBOARD, INDICATORS):
+            self.stack.setCurrentWidget(self.dashboard_page() if key == DASHBOARD else self.explorer_page())
             self._update_actions()
             return
         if key == START:
@@ -214,6 +227,52 @@ class MainWindow(QMainWindow):
                 self.nav.setCurrentRow(i)
                 break
         return self.list_view(type_name)
+
+    def dashboard_page(self) -> Any:
+        """The dashboard (built, and computed, on first use)."""
+        if self.dashboard_view is None:
+            from nap_desktop.ui.dashboard_view import DashboardView
+
+            self.dashboard_view = DashboardView(self.ref)
+            self.dashboard_view.indicator_requested.connect(self.show_indicator)
+            self.stack.addWidget(self.dashboard_view)
+            self.dashboard_view.refresh()
+        return self.dashboard_view
+
+    def explorer_page(self) -> Any:
+        """The indicator explorer (built, and its first indicator computed, on first use)."""
+        if self.explorer_view is None:
+            from nap_desktop.ui.indicator_explorer import IndicatorExplorerView
+
+            self.explorer_view = IndicatorExplorerView(self.ref)
+            self.explorer_view.open_record_requested.connect(lambda t, i: self.open_record(t, i))
+            self.stack.addWidget(self.explorer_view)
+            self.explorer_view.compute()
+        return self.explorer_view
+
+    def _select_nav(self, key: str) -> bool:
+        for i in range(self.nav.count()):
+            if self.nav.item(i).data(Qt.ItemDataRole.UserRole) == key:
+                self.nav.setCurrentRow(i)
+                return True
+        return False
+
+    def show_dashboard(self) -> Any:
+        """Shows the dashboard."""
+        self._select_nav(DASHBOARD)
+        return self.dashboard_view
+
+    def show_indicator(self, code: str, period: Any = None, scope: str | None = None) -> Any:
+        """Shows one indicator in the explorer (the dashboard's indicator codes link here)."""
+        if self.explorer_view is None:
+            from nap_desktop.ui.indicator_explorer import IndicatorExplorerView
+
+            self.explorer_view = IndicatorExplorerView(self.ref)
+            self.explorer_view.open_record_requested.connect(lambda t, i: self.open_record(t, i))
+            self.stack.addWidget(self.explorer_view)
+        self._select_nav(INDICATORS)
+        self.explorer_view.show_indicator(code, period, scope)
+        return self.explorer_view
 
     def returns_page(self) -> Any:
         """The monthly-return page (built, and its return loaded, on first use)."""
@@ -456,6 +515,11 @@ class MainWindow(QMainWindow):
             return
         event.ignore()
         self.request_quit()
+
+
+def _may_see_indicators(ref: SessionRef) -> bool:
+    """Whether the user may compute indicators somewhere (records of their units, or national)."""
+    return ref.can(Perm.RECORD_READ, unit=ref.ws.user.unit_code) or ref.can(Perm.INDICATORS_NATIONAL)
 
 
 def _alive(w: QWidget) -> bool:
