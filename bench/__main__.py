@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import bench_gui, bench_indicators, bench_records, bench_store
+from bench import bench_sync, bench_gui, bench_indicators, bench_records, bench_returns, bench_store
 
-MODULES = [bench_store, bench_records, bench_indicators, bench_gui]
+MODULES = [bench_store, bench_records, bench_indicators, bench_returns, bench_gui, bench_sync]
 
 
 def main() -> int:

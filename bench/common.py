@@ -18,6 +18,7 @@ class Result:
     baseline_name: str
     baseline_s: float
     budget_ratio: float | None
+    unit: str = "ms"  # "ms": value_s and baseline_s are seconds; "MiB": they are bytes
 
     @property
     def ratio(self) -> float:
@@ -29,9 +30,10 @@ class Result:
 
     def line(self) -> str:
         budget = "" if self.budget_ratio is None else f"  budget ≤ {self.budget_ratio:.2f}×  {'OK' if self.within_budget else 'OVER'}"
+        scale = 1000 if self.unit == "ms" else 1 / 1024**2
         return (
-            f"{self.name:<44} {self.value_s * 1000:9.1f} ms   vs {self.baseline_name:<30} "
-            f"{self.baseline_s * 1000:9.1f} ms   ratio {self.ratio:5.2f}×{budget}"
+            f"{self.name:<44} {self.value_s * scale:9.1f} {self.unit:<3}   vs {self.baseline_name:<30} "
+            f"{self.baseline_s * scale:9.1f} {self.unit:<3}   ratio {self.ratio:5.2f}×{budget}"
         )
 
 

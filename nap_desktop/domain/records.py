@@ -65,7 +65,7 @@ class RecordType:
                 return f
         raise KeyError(name)
 
-    @property
+    @cached_property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 

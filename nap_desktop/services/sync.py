@@ -35,7 +35,7 @@ from nap_desktop.data.record_models import MODEL_BY_TYPE, Person, PersonIdentity
 from nap_desktop.data.sync_models import EnrolRequest, MatchToken, PurgedRecord, RemoteAudit, SyncBundle, SyncConflict, SyncKey, SyncPeer
 from nap_desktop.domain.codelists import CodeLists, default_codelists
 from nap_desktop.domain.records import RECORD_TYPES
-from nap_desktop.domain.validation import validate
+from nap_desktop.domain.validation import age_on, validate
 from nap_desktop.errors import (
     BundleDamaged,
     BundleRejected,
@@ -1035,12 +1035,18 @@ def _within(parents: dict[str, str | None], unit: str, area_root: str) -> bool:
     return False
 
 
+_REF_FIELDS = {name: tuple((f.name, f.ref) for f in rt.fields if f.kind == "ref" and f.ref) for name, rt in RECORD_TYPES.items()}
+
+
 def _ref_targets(rl: RecordLine) -> list[tuple[str, str]]:
-    rt = RECORD_TYPES[rl.type_name]
-    out = [(f.ref, rl.row[f.name]) for f in rt.fields if f.kind == "ref" and f.ref and rl.row.get(f.name)]
-    out += [("person", e["person_id"]) for e in rl.events if e.get("person_id")]
-    out += [("person", p["person_id"]) for p in rl.parties if p.get("person_id")]
-    return out
+    """The records ``rl`` points to, as (type, id); worked out once per line."""
+    if rl.refs is None:
+        row = rl.row
+        out = [(ref, row[name]) for name, ref in _REF_FIELDS[rl.type_name] if row.get(name)]
+        out += [("person", e["person_id"]) for e in rl.events if e.get("person_id")]
+        out += [("person", p["person_id"]) for p in rl.parties if p.get("person_id")]
+        rl.refs = out
+    return rl.refs
 
 
 def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool, progress: ProgressFn | None) -> ImportSummary:
@@ -1059,18 +1065,50 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
         parents = _parents_map(s)
         peer = s.get(SyncPeer, m.device_id) or SyncPeer(device_id=m.device_id, unit=m.source_unit, last_seq=0, last_audit_seq=0, last_audit_hash="")
         audit_seq, audit_hash = peer.last_audit_seq, peer.last_audit_hash or audit_chain.genesis_hash(m.device_id)
-        base_ctx = records_service._context(ws, s)
+        base_ctx = records_service._context(ws, s)  # the capture rules' context, with two facts replaced below
         seen: dict[str, set[str]] = {}
         rejected_ids: set[str] = set()
         missing: list[str] = []
 
-        def ref_exists(type_name: str, rid: str) -> bool:
-            if rid in seen.get(type_name, ()):
-                return True
-            row = s.get(MODEL_BY_TYPE[type_name], rid)
-            return row is not None and not row.deleted
+        # Facts the validator asks for, answered from this bundle and from one query per batch
+        # (a query per record would cost more than everything else together).
+        ages: dict[str, tuple[date | None, int | None, date]] = {}
+        live: dict[str, set[str]] = {}
 
-        ctx = dataclasses.replace(base_ctx, today=base_ctx.today + timedelta(days=1), ref_exists=ref_exists)
+        def person_age_on(pid: str, on: date) -> int | None:
+            got = ages.get(pid)
+            if got is None:
+                return None
+            dob, years, base = got
+            if dob is not None:
+                return age_on(dob, on)
+            if years is None:
+                return None
+            return years + max(0, age_on(base, on)) if on >= base else years - age_on(on, base)
+
+        def ref_exists(type_name: str, rid: str) -> bool:
+            return rid in seen.get(type_name, ()) or rid in live.get(type_name, ())
+
+        def prefetch(batch: list[RecordLine]) -> None:
+            wanted: dict[str, set[str]] = {}
+            for rl in batch:
+                for ref_type, rid in _ref_targets(rl):
+                    if rid not in seen.get(ref_type, ()):
+                        wanted.setdefault(ref_type, set()).add(rid)
+            for ref_type, ids in wanted.items():
+                t = MODEL_BY_TYPE[ref_type].__table__  # type: ignore[attr-defined]
+                found = s.execute(select(t.c.id, t.c.deleted).where(t.c.id.in_(sorted(ids)))).all()
+                live.setdefault(ref_type, set()).update(i for i, deleted in found if not deleted)
+                known.setdefault(ref_type, set()).update(i for i, _ in found)
+            pids = {rid for rl in batch for ref_type, rid in _ref_targets(rl) if ref_type == "person"} - ages.keys()
+            if pids:
+                for pid, dob, years, created in s.execute(
+                    select(Person.id, Person.date_of_birth, Person.age_years, Person.created_at).where(Person.id.in_(sorted(pids)))
+                ):
+                    ages[pid] = (dob, years, created.date() if created else date.today())
+
+        known: dict[str, set[str]] = {}
+        ctx = dataclasses.replace(base_ctx, today=base_ctx.today + timedelta(days=1), ref_exists=ref_exists, person_age_on=person_age_on)
         applier = Applier(s)
         buffer: list[RecordLine] = []
 
@@ -1080,6 +1118,7 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                 return
             type_name = batch[0].type_name
             table = MODEL_BY_TYPE[type_name].__table__  # type: ignore[attr-defined]
+            prefetch(batch)
             current = {
                 row.id: row
                 for row in s.execute(
@@ -1113,7 +1152,7 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                     problems.append(f"{type_name} {rl.id}: refers to a record rejected above")
                     continue
                 for ref_type, rid in refs:
-                    if rid not in seen.get(ref_type, ()) and s.get(MODEL_BY_TYPE[ref_type], rid) is None:
+                    if rid not in seen.get(ref_type, ()) and rid not in known.get(ref_type, ()):
                         missing.append(f"{type_name} {rl.id} refers to a {ref_type} not received yet")
                 if missing and not rejected:
                     raise _Hold(f"{len(missing)} record(s) refer to records not received yet (first: {missing[0]}); import the other unit's bundles first")
@@ -1134,6 +1173,9 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                         problems.append(f"{type_name} {rl.id}: {exc}")
                         continue
                 seen.setdefault(type_name, set()).add(rl.id)
+                if type_name == "person":
+                    created = row["created_at"]
+                    ages[rl.id] = (row["date_of_birth"], row["age_years"], created.date() if created else date.today())
                 row["seq"] = 0
                 if cur is None:
                     tally["new"] += 1

@@ -77,14 +77,25 @@ def _encoder(col: Any) -> Any:
     return lambda v: v
 
 
+def _identity(v: Any) -> Any:
+    return v
+
+
 def _decoder(col: Any) -> Any:
     if isinstance(col.type, LargeBinary):
-        return lambda v: None if v is None else base64.b64decode(v, validate=True)
+        return lambda v: base64.b64decode(v, validate=True)
     if isinstance(col.type, UTCDateTime):
-        return lambda v: None if v is None else datetime.fromisoformat(v)
+        return _aware_datetime
     if isinstance(col.type, Date):
-        return lambda v: None if v is None else date.fromisoformat(v)
-    return lambda v: v
+        return date.fromisoformat
+    return _identity
+
+
+def _aware_datetime(v: str) -> datetime:
+    t = datetime.fromisoformat(v)
+    if t.tzinfo is None:
+        raise ValueError("naive datetime")
+    return t
 
 
 @dataclass
@@ -110,31 +121,41 @@ class _TableCodec:
         m = row._mapping
         return {n: e(m[n]) for n, e in zip(self.names, self.enc, strict=True)}
 
+    def __post_init__(self) -> None:
+        self._names = frozenset(self.names)
+        plan = []
+        for n in self.names:
+            dec = self.dec[n]
+            plan.append((n, None if dec.__name__ == "_identity" else dec, self.py_types[n], getattr(self.table.c[n].type, "length", None)))
+        self._plan = tuple(plan)
+
     def decode(self, data: Mapping[str, Any], *, where: str) -> dict[str, Any]:
         """Column values from JSON, checked for shape and type (a wrong type rejects the record)."""
-        if not isinstance(data, Mapping) or set(data) != set(self.names):
+        if not isinstance(data, dict) or data.keys() != self._names:
             raise LineError(f"{where}: columns missing or unknown")
         out: dict[str, Any] = {}
-        for n, v in data.items():
+        for n, dec, want, length in self._plan:
+            v = data[n]
             if v is None:
                 out[n] = None
                 continue
-            try:
-                value = self.dec[n](v)
-            except (TypeError, ValueError, AttributeError) as exc:
-                raise LineError(f"{where}: column {n} is malformed") from exc
-            want = self.py_types[n]
-            if want is int and (not isinstance(value, int) or isinstance(value, bool)):
-                raise LineError(f"{where}: column {n} must be a whole number")
-            if want is bool and not isinstance(value, bool):
-                raise LineError(f"{where}: column {n} must be true or false")
-            if want is str and not isinstance(value, str):
-                raise LineError(f"{where}: column {n} must be text")
-            if want is str and isinstance(value, str):
-                length = getattr(self.table.c[n].type, "length", None)
-                if length is not None and len(value) > length:
+            if dec is not None:
+                try:
+                    v = dec(v)
+                except (TypeError, ValueError, AttributeError) as exc:
+                    raise LineError(f"{where}: column {n} is malformed") from exc
+            t = type(v)
+            if want is str:
+                if t is not str:
+                    raise LineError(f"{where}: column {n} must be text")
+                if length is not None and len(v) > length:
                     raise LineError(f"{where}: column {n} is too long")
-            out[n] = value
+            elif want is int:
+                if t is not int:
+                    raise LineError(f"{where}: column {n} must be a whole number")
+            elif want is bool and t is not bool:
+                raise LineError(f"{where}: column {n} must be true or false")
+            out[n] = v
         return out
 
 
@@ -270,6 +291,7 @@ class RecordLine:
     purged: bool
     match: dict[str, str]
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+    refs: list[tuple[str, str]] | None = field(repr=False, default=None)
 
     @property
     def id(self) -> str:
@@ -371,11 +393,23 @@ def values_of(rl: RecordLine) -> dict[str, Any]:
     return values
 
 
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert(table: Table) -> Any:
+    """One insert construct per table, so SQLAlchemy's statement cache is hit every time."""
+    stmt = _INSERTS.get(table.name)
+    if stmt is None:
+        stmt = _INSERTS[table.name] = insert(table)
+    return stmt
+
+
 class Applier:
     """Writes decoded record lines into a session, in batches, as new rows or replacements."""
 
     def __init__(self, s: Session, batch: int = 1000) -> None:
         self.s = s
+        self.conn = s.connection()
         self.batch = batch
         self._new: dict[str, list[RecordLine]] = {}
         self._pending = 0
@@ -395,7 +429,7 @@ class Applier:
             if not lines:
                 continue
             table = MODEL_BY_TYPE[type_name].__table__  # type: ignore[attr-defined]
-            self.s.execute(insert(table), [rl.row for rl in lines])
+            self.conn.execute(_insert(table), [rl.row for rl in lines])
             self._related(lines)
         self._pending = 0
 
@@ -444,7 +478,7 @@ class Applier:
                 tokens.append(rl)
         for table, rows in ((RecordCode, codes), (RecordCount, counts), (CaseEvent, events), (CaseParty, parties), (PersonIdentity, idents)):
             if rows:
-                self.s.execute(insert(table.__table__), rows)  # type: ignore[attr-defined]
+                self.conn.execute(_insert(table.__table__), rows)  # type: ignore[attr-defined]
         if tokens:
             self.s.execute(delete(MatchToken).where(MatchToken.person_id.in_([rl.id for rl in tokens])))
             self.s.execute(
