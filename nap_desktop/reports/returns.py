@@ -458,13 +458,20 @@ def _pipeline(s: Session, units: Iterable[str] | None, period: Period) -> dict[s
     return {k: out[k] for k in PIPELINE}
 
 
+# Persons are not counted as records of the month: a person is dated by when it was typed in, and
+# counts through the screenings, services, suspects and cases that name it. (Their creation times
+# have no index by unit, so counting them would read every person of the unit.)
+_COUNTED_TYPES = tuple(name for name in RECORD_TYPES if name != "person")
+
+
 def _record_counts(s: Session, units: Iterable[str] | None, period: Period) -> dict[str, Any]:
     """Live records dated in the month by type and status (complete / draft), one UNION ALL query."""
     start_dt = datetime.combine(period.start, time.min, UTC)
     stop_dt = datetime.combine(period.stop, time.min, UTC)
     unit_list = sorted(units) if units is not None else None
     parts = []
-    for name, rt in RECORD_TYPES.items():
+    for name in _COUNTED_TYPES:
+        rt = RECORD_TYPES[name]
         model = MODEL_BY_TYPE[name]
         if rt.date_field == "created_on":
             dated = and_(model.created_at >= start_dt, model.created_at < stop_dt)
@@ -1254,7 +1261,13 @@ def iter_export_return(
         comments.setdefault(c.key, []).append(f"{c.body} ({c.author}, {c.at.astimezone(REPORTING_TZ):%Y-%m-%d})")
     validation = [f"{m.level.upper()}: {m.text_en}" for m in ret.messages if m.level != "info"]
     codes = set(ret.report.values)
-    validation += [f"Comment on {'the return' if k == RETURN_KEY else k}: {text}" for k, v in comments.items() if k not in codes for text in v]
+
+    def about(key: str) -> str:
+        if key == RETURN_KEY:
+            return "the return"
+        return PIPELINE.get(key.removeprefix("pipeline."), (key, key))[0].lower()
+
+    validation += [f"Comment on {about(k)}: {text}" for k, v in comments.items() if k not in codes for text in v]
     meta = unit_meta(
         ws,
         unit,

@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 from nap_desktop.domain.framework import default_framework
 from nap_desktop.reports import returns as rsvc
 from nap_desktop.reports.returns import MonthlyReturnDTO, ValueLine
+from nap_desktop.security.permissions import Perm
 from nap_desktop.ui.errors import show_exception
 from nap_desktop.ui.i18n import N_, pick, tr
 from nap_desktop.ui.session import SessionRef
@@ -545,8 +546,11 @@ class ReturnsView(QWidget):
         self.comment_edit.clear()
         return self._run("comment", lambda _op: rsvc.add_comment(ws, unit, month, key, body))
 
-    def export(self, fmt: str | None = None, path: Path | None = None, *, external: bool = False) -> Op | None:
-        """Writes the return as PDF, XLSX or CSV; asks for the file unless given."""
+    def export(self, fmt: str | None = None, path: Path | None = None, *, external: bool | None = None) -> Op | None:
+        """Writes the return as PDF, XLSX or CSV; asks for the file unless given. Users who may not
+        see small counts (``report.internal``) get the external version (disclosure control)."""
+        if external is None:
+            external = not self.ref.can(Perm.REPORT_INTERNAL, unit=self.unit)
         if path is None:
             default = f"return-{self.unit}-{self.month}.pdf"
             name, chosen = QFileDialog.getSaveFileName(self, tr("Export the return"), default, tr("PDF (*.pdf);;Excel workbook (*.xlsx);;CSV (*.csv)"))

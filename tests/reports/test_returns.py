@@ -12,7 +12,9 @@ June 2026 (due 10 July 2026); the returns' clock is pinned per test.
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -29,6 +31,7 @@ from nap_desktop.errors import (
 )
 from nap_desktop.reports import returns
 from nap_desktop.services import records
+from tests.conftest import require_program
 from tests.reports.builders import Builder, ReportsWorld
 from tests.services.records_factories import audit_count, audit_rows
 
@@ -514,3 +517,42 @@ def test_list_returns_shows_the_scope_newest_month_first(world: ReportsWorld, mo
     assert [(r.unit, r.month) for r in returns.list_returns(head)] == [("C-PSH", JUNE), ("P-TORKHAM", JUNE), ("C-PSH", "2026-05")]
     assert [r.unit for r in returns.list_returns(world.as_("analyst"), month=JUNE)] == ["C-LHR", "C-PSH", "P-TORKHAM"]
     assert returns.list_returns(head, state="submitted") == []
+
+
+# --- export --------------------------------------------------------------------------------------
+
+
+def pdf_text(path: Path) -> str:
+    out = subprocess.run([require_program("pdftotext"), "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(out.split())
+
+
+def test_export_internal_carries_pipeline_comments_and_checks_the_external_version_does_not(world: ReportsWorld, b: Builder, tmp_path: Path) -> None:
+    b.screening(b.person(), "2026-06-10")
+    b.case("2026-06-03")
+    head = world.as_("head")
+    ret = returns.compile_return(head, "C-PSH", JUNE)
+    returns.add_comment(head, "C-PSH", JUNE, "1.3.a", "Identified at Torkham")
+    returns.add_comment(head, "C-PSH", JUNE, "pipeline.registered", "FIR numbers awaited")
+
+    returns.export_return(head, "C-PSH", JUNE, fmt="pdf", out=tmp_path / "internal.pdf")
+    inside = pdf_text(tmp_path / "internal.pdf")
+    assert "Monthly return" in inside and "Status: draft" in inside and "June 2026" in inside
+    assert "Cases registered 1" in inside and "Cases pending investigation (end of month) 1" in inside
+    assert "Identified at Torkham" in inside
+    assert "Comment on cases registered: FIR numbers awaited" in inside
+    assert "WARNING: 2.1.b has no denominator this month" in inside
+
+    result = returns.export_return(head, "C-PSH", JUNE, fmt="pdf", out=tmp_path / "external.pdf", external=True)
+    outside = pdf_text(tmp_path / "external.pdf")
+    assert result.audience == "external" and "1.3.a" in outside
+    assert "Identified at Torkham" not in outside and "FIR numbers awaited" not in outside and "WARNING" not in outside
+    assert audit_count(head, "return.exported", object_id=ret.id) == 2
+
+    # An officer may write only the external version (small counts need report.internal).
+    returns.compile_return(world.as_("officer"), "P-TORKHAM", JUNE)
+    with pytest.raises(PermissionDenied):
+        returns.export_return(world.as_("officer"), "P-TORKHAM", JUNE, fmt="csv", out=tmp_path / "post.csv")
+    assert not (tmp_path / "post.csv").exists()
+    returns.export_return(world.as_("officer"), "P-TORKHAM", JUNE, fmt="csv", out=tmp_path / "post.csv", external=True)
+    assert (tmp_path / "post.csv").read_text("utf-8").count("1.3.a") >= 1
