@@ -203,7 +203,10 @@ def glotip_table(session: Session, *, units: Collection[str] | None, period: Per
         pb.total_of(total, cit_cells)
         for form, n in sorted((forms or {}).items()):
             pb.cell(("form", form), n)
-        markers = pb.solve().markers if suppress else {}
+        sol = pb.solve() if suppress else None
+        markers = dict(sol.markers) if sol else {}
+        if sol is not None and sol.unprotectable:  # a tiny table that "<5" cannot hide: withhold it whole
+            markers = {cid: HIDDEN for cid, c in pb.cells.items() if c.value}
         hidden += len(markers)
 
         def v(cid: Any) -> Any:

@@ -11,13 +11,14 @@ Two layers:
    - every count of 1–4 (**primary** suppression, shown ``<5``; a difference of -4…4 other than 0,
      where its parts are not published, shown ``x``), and
    - as few further cells as it takes (**complementary** suppression, shown ``x``) until no
-     hidden cell can be worked out from the published ones: neither exactly by solving the
+     primary cell can be worked out from the published ones: neither exactly by solving the
      equations (the hidden cells' null space is checked with exact rational arithmetic), nor by
      combining the equations with what a reader knows of the hidden cells' ranges (``<5`` is
      1–4; an ``x`` count is 5 or more, since zeros are never hidden and 1–4 would show ``<5``):
      interval propagation over every equation until nothing tightens. A cell that can still be
-     pinned down gets a partner: the smallest non-zero cell of one of its equations (breakdown
-     keys before totals), and the check runs again.
+     pinned down gets a partner: the cheapest non-zero cell of one of its equations (breakdown
+     keys before totals, totals before an indicator's main value; numbers repeated from another
+     indicator first), smallest first, and the check runs again.
 
 2. :func:`suppress_report` — builds that problem for a whole :class:`IndicatorReport`
    (one problem per report, because indicators share numbers: 7.1.a's victims are 1.3.a's value)
@@ -45,7 +46,6 @@ import math
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
 
@@ -84,7 +84,7 @@ class _Cell:
     kind: str  # "count" | "diff"
     small_rule: bool  # the primary rule applies to this cell
     hideable: bool  # False: the reader knows it from elsewhere
-    total: bool  # a total: the last choice as a complementary cell
+    weight: int  # cost of hiding it as a complementary cell: breakdown keys 1, totals 2, main values 3
     order: int
 
 
@@ -109,12 +109,16 @@ class Problem:
         self.equations: list[tuple[tuple[CellId, int], ...]] = []
         self._seen_eq: set[tuple[tuple[CellId, int], ...]] = set()
 
-    def cell(self, cid: CellId, value: int, *, kind: str = "count", small_rule: bool = True, hideable: bool = True, total: bool = False) -> CellId:
-        """Adds a cell (once; a second call with the same id keeps the first)."""
+    def cell(
+        self, cid: CellId, value: int, *, kind: str = "count", small_rule: bool = True, hideable: bool = True, total: bool = False, weight: int | None = None
+    ) -> CellId:
+        """Adds a cell (once; a second call with the same id keeps the first). ``weight`` is the
+        cost of hiding it as a complementary cell (default: 2 for a total, 1 for a key)."""
         if cid not in self.cells:
             if kind not in ("count", "diff"):
                 raise ValueError(kind)
-            self.cells[cid] = _Cell(int(value), kind, small_rule and hideable, hideable, total, len(self.cells))
+            w = weight if weight is not None else (2 if total else 1)
+            self.cells[cid] = _Cell(int(value), kind, small_rule and hideable, hideable, w, len(self.cells))
         return cid
 
     def equation(self, terms: Iterable[tuple[CellId, int]]) -> bool:
@@ -162,29 +166,34 @@ class Problem:
         for i, eq in enumerate(self.equations):
             for cid, _ in eq:
                 by_cell[cid].append(i)
-        unprotectable: set[CellId] = set()
+        exposed: list[CellId] = []
         for _ in range(len(self.cells) + 1):
-            exposed = [c for c in self.exposed(hidden, primary) if c not in unprotectable]
+            exposed = [c for c in self.exposed(hidden, primary) if c in primary]
             if not exposed:
                 break
-            cid = min(exposed, key=lambda c: self.cells[c].order)
-            pick = self._partner(cid, hidden, by_cell)
+            # the cheapest partner in an equation of an exposed cell; failing that, in an
+            # equation of any hidden cell (widens the set of unknowns around them)
+            pick = self._partner(exposed, hidden, by_cell)
             if pick is None:
-                unprotectable.add(cid)  # NOTE: cannot happen on consistent data; reported, see below
-                continue
+                pick = self._partner(hidden, hidden, by_cell)
+            if pick is None:
+                break  # NOTE: nothing left to hide next to them; reported as unprotectable
             hidden.add(pick)
+        unprotectable = set(exposed)
         markers = {cid: (SMALL if cid in primary and self.cells[cid].kind == "count" else HIDDEN) for cid in hidden}
         return Solution(MappingProxyType(markers), frozenset(primary), frozenset(hidden - primary), frozenset(unprotectable))
 
-    def _partner(self, cid: CellId, hidden: set[CellId], by_cell: Mapping[CellId, list[int]]) -> CellId | None:
+    def _partner(self, cells: Iterable[CellId], hidden: set[CellId], by_cell: Mapping[CellId, list[int]]) -> CellId | None:
+        """The cheapest cell to hide next to ``cells``: not hidden, hideable, not zero, in one of
+        their equations; by weight, then value, then order."""
         best: tuple[Any, ...] | None = None
         pick: CellId | None = None
-        for i in by_cell.get(cid, []):
+        for i in sorted({i for cid in cells for i in by_cell.get(cid, [])}):
             for other, _ in self.equations[i]:
                 c = self.cells[other]
                 if other in hidden or not c.hideable or c.value == 0:
                     continue
-                key = (c.total, abs(c.value), c.order)
+                key = (c.weight, abs(c.value), c.order)
                 if best is None or key < best:
                     best, pick = key, other
         return pick
@@ -195,27 +204,53 @@ class Problem:
         return sorted(self._linear_determined(hidden) | self._interval_determined(hidden, primary), key=lambda c: self.cells[c].order)
 
     def _linear_determined(self, hidden: set[CellId]) -> set[CellId]:
-        cols = sorted({c for eq in self.equations for c, _ in eq if c in hidden}, key=lambda c: self.cells[c].order)
-        if not cols:
-            return set()
-        index = {c: j for j, c in enumerate(cols)}
-        rows = []
-        for eq in self.equations:
-            row = [Fraction(0)] * len(cols)
-            used = False
-            for c, k in eq:
-                if c in index:
-                    row[index[c]] += k
-                    used = True
-            if used:
+        """Hidden cells whose value the equations fix (the published cells moved to the right).
+
+        Per connected group of equations, the hidden cells' columns are reduced to row echelon
+        form; a pivot cell is determined when its row has no free column. Arithmetic is modulo
+        a 61-bit prime: the coefficients are small integers, so the rank is the rational one.
+        """
+        determined: set[CellId] = set()
+        for eqs in self._components(hidden):
+            cols = sorted({c for eq in eqs for c, _ in eq if c in hidden}, key=lambda c: self.cells[c].order)
+            index = {c: j for j, c in enumerate(cols)}
+            rows = []
+            for eq in eqs:
+                row = [0] * len(cols)
+                for c, k in eq:
+                    if c in index:
+                        row[index[c]] = (row[index[c]] + k) % _P
                 rows.append(row)
-        pivots = _rref(rows, len(cols))
-        free = [j for j in range(len(cols)) if j not in pivots]
-        determined = set()
-        for j, r in pivots.items():
-            if all(rows[r][f] == 0 for f in free):
-                determined.add(cols[j])
+            pivots = _rref(rows, len(cols))
+            free = [j for j in range(len(cols)) if j not in pivots]
+            for j, r in pivots.items():
+                if all(rows[r][f] == 0 for f in free):
+                    determined.add(cols[j])
         return determined
+
+    def _components(self, hidden: set[CellId]) -> list[list[tuple[tuple[CellId, int], ...]]]:
+        """The equations that hold a hidden cell, grouped by shared hidden cells."""
+        eqs = [eq for eq in self.equations if any(c in hidden for c, _ in eq)]
+        parent = list(range(len(eqs)))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        owner: dict[CellId, int] = {}
+        for i, eq in enumerate(eqs):
+            for c, _ in eq:
+                if c in hidden:
+                    if c in owner:
+                        parent[find(i)] = find(owner[c])
+                    else:
+                        owner[c] = i
+        groups: dict[int, list[tuple[tuple[CellId, int], ...]]] = defaultdict(list)
+        for i, eq in enumerate(eqs):
+            groups[find(i)].append(eq)
+        return list(groups.values())
 
     def _interval_determined(self, hidden: set[CellId], primary: set[CellId]) -> set[CellId]:
         lo: dict[CellId, int] = {}
@@ -252,21 +287,26 @@ class Problem:
         return {c for c in hidden if lo[c] == hi[c]}
 
 
-def _rref(rows: list[list[Fraction]], ncols: int) -> dict[int, int]:
-    """Reduces ``rows`` in place to reduced row echelon form; returns pivot column → row."""
+_P = (1 << 61) - 1  # a prime
+
+
+def _rref(rows: list[list[int]], ncols: int) -> dict[int, int]:
+    """Reduces ``rows`` (integers modulo :data:`_P`) in place to reduced row echelon form;
+    returns pivot column → row."""
     pivots: dict[int, int] = {}
     r = 0
     for j in range(ncols):
-        p = next((i for i in range(r, len(rows)) if rows[i][j] != 0), None)
+        p = next((i for i in range(r, len(rows)) if rows[i][j]), None)
         if p is None:
             continue
         rows[r], rows[p] = rows[p], rows[r]
-        lead = rows[r][j]
-        rows[r] = [x / lead for x in rows[r]]
+        inv = pow(rows[r][j], _P - 2, _P)
+        rows[r] = [x * inv % _P for x in rows[r]]
+        pivot_row = rows[r]
         for i in range(len(rows)):
-            if i != r and rows[i][j] != 0:
-                f = rows[i][j]
-                rows[i] = [a - f * b for a, b in zip(rows[i], rows[r], strict=True)]
+            f = rows[i][j]
+            if i != r and f:
+                rows[i] = [(a - f * b) % _P for a, b in zip(rows[i], pivot_row, strict=True)]
         pivots[j] = r
         r += 1
         if r == len(rows):
@@ -296,7 +336,7 @@ class Disclosure:
 
     external: bool
     markers: Mapping[tuple[str, ...], str] = field(default_factory=lambda: MappingProxyType({}))
-    unprotectable: int = 0
+    unprotectable: int = 0  # indicators withheld whole (see suppress_report)
 
     def marker(self, *address: str) -> str | None:
         return self.markers.get(tuple(address)) if self.external else None
@@ -336,7 +376,7 @@ def suppress_report(
         if not is_protected(ind):
             continue
         if iv.kind == "percent":
-            _add_percent(pb, iv, derived, always, band_group)
+            _add_percent(pb, iv, derived, always, band_group, cheap=ind.rule == "data_completeness")
         elif iv.kind == "change":
             _add_change(pb, iv, derived)
         else:
@@ -355,11 +395,20 @@ def suppress_report(
     for addr in list(markers):
         if len(addr) >= 2 and addr[1] == "denominator" and values.get(addr[0]) is not None and values[addr[0]].kind == "percent":
             markers.setdefault((addr[0], "numerator", *addr[2:]), HIDDEN)
-    # NOTE: a cell that cannot be protected by a partner (impossible on consistent data) takes
-    # its whole indicator down rather than be published.
-    for cid in sol.unprotectable:
-        markers[(cid[0], "value")] = HIDDEN
-    return Disclosure(True, MappingProxyType(markers), len(sol.unprotectable))
+    # A cell no partner can protect (every cell of a tiny table is 1, say: "<5" everywhere still
+    # adds up to only one answer) takes its whole indicator down: every number of it is "x".
+    down = {cid[0] for cid in sol.unprotectable}
+    for code in down:
+        iv = values[code]
+        for part in ("value", "numerator", "denominator", "previous"):
+            markers[(code, part)] = HIDDEN
+        for dim, keys in iv.breakdown.items():
+            for key in keys:
+                markers[(code, "value", dim, key)] = HIDDEN
+        for dim, keys in iv.fractions.items():
+            for key in keys:
+                markers[(code, "numerator", dim, key)] = markers[(code, "denominator", dim, key)] = HIDDEN
+    return Disclosure(True, MappingProxyType(markers), len(down))
 
 
 def _band_groups(cl: CodeLists) -> dict[str, str]:
@@ -386,7 +435,7 @@ def _add_count(pb: Problem, ind: Indicator, iv: Any, derived: list[Any], band_gr
     total = _int(iv.value)
     if total is None:
         return
-    tid = pb.cell((code, "value"), total, total=True)
+    tid = pb.cell((code, "value"), total, weight=3)
     if iv.numerator is not None and _int(iv.numerator) == total:
         derived.append(((code, "numerator"), [tid]))
     elif (n := _int(iv.numerator)) is not None:
@@ -435,13 +484,15 @@ def _age_hierarchy(pb: Problem, code: str, part: str, bd: Mapping[str, Mapping[s
             pb.total_of(gid, bands)
 
 
-def _add_percent(pb: Problem, iv: Any, derived: list[Any], always: list[Any], band_group: Mapping[str, str]) -> None:
+def _add_percent(pb: Problem, iv: Any, derived: list[Any], always: list[Any], band_group: Mapping[str, str], *, cheap: bool = False) -> None:
     code = iv.code
     num, den = _int(iv.numerator), _int(iv.denominator)
     if num is None or den is None:
         return
-    nid = pb.cell((code, "numerator"), num, total=True)
-    did = pb.cell((code, "denominator"), den, total=True)
+    # 7.1.a repeats numbers of 1.3.a / 1.3.b: its cells are the first to hide as partners
+    w_total, w_key = (0, 0) if cheap else (3, None)
+    nid = pb.cell((code, "numerator"), num, weight=w_total)
+    did = pb.cell((code, "denominator"), den, weight=w_total)
     derived.append(((code, "value"), [nid, did]))
     if iv.previous is not None:
         always.append((code, "previous"))
@@ -451,7 +502,7 @@ def _add_percent(pb: Problem, iv: Any, derived: list[Any], always: list[Any], ba
             ni, di = _int(n), _int(d)
             if ni is None or di is None:
                 continue
-            a, b = pb.cell((code, "numerator", dim, key), ni), pb.cell((code, "denominator", dim, key), di)
+            a, b = pb.cell((code, "numerator", dim, key), ni, weight=w_key), pb.cell((code, "denominator", dim, key), di, weight=w_key)
             ncells.append(a)
             dcells.append(b)
             derived.append(((code, "value", dim, key), [a, b]))
@@ -478,9 +529,9 @@ def _add_change(pb: Problem, iv: Any, derived: list[Any]) -> None:
     cur, prev, change = _int(iv.numerator), _int(iv.denominator), _int(iv.value)
     if cur is None or prev is None or change is None:
         return
-    cid = pb.cell((code, "numerator"), cur, total=True)
-    pid = pb.cell((code, "denominator"), prev, total=True)
-    vid = pb.cell((code, "value"), change, kind="diff", small_rule=False, total=True)
+    cid = pb.cell((code, "numerator"), cur, weight=3)
+    pid = pb.cell((code, "denominator"), prev, weight=3)
+    vid = pb.cell((code, "value"), change, kind="diff", small_rule=False, weight=3)
     derived.append(((code, "previous"), [pid]))
     pb.equation([(vid, 1), (cid, -1), (pid, 1)])
     measure = iv.breakdown.get("measure", {})
