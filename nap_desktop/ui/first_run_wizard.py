@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """First run: create a workspace (site, unit, administrator, recovery) or open an existing one.
 
-"Join with an enrolment file" is shown, disabled, as the place the sync issue will fill: a post
-or circle laptop will then be enrolled from a file made at HQ instead of being set up by hand.
+"Join HQ with an enrolment file" sets up a post or circle workspace like "Create", then writes its
+enrolment request file into a folder the officer chooses (``services.sync.enrol_request``) and
+says what comes next: the file goes to HQ, and HQ's answer is accepted on the Sync screen.
 Creating runs ``init_workspace`` and then unlocks the new workspace with the administrator's
-password, both on the writer thread; the wizard ends holding the open ``Workspace``.
+password (and, when joining, writes the request), all on the writer thread; the wizard ends
+holding the open ``Workspace``.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from nap_desktop.ui.workers import run_op
 logger = logging.getLogger(__name__)
 
 SITE_KIND_LABELS = {"post": N_("Border post"), "circle": N_("Circle"), "hq": N_("Headquarters")}
-PAGE_START, PAGE_OPEN, PAGE_SITE, PAGE_ADMIN, PAGE_RECOVERY, PAGE_CREATE = range(6)
+PAGE_START, PAGE_OPEN, PAGE_SITE, PAGE_ADMIN, PAGE_RECOVERY, PAGE_CREATE, PAGE_ENROL, PAGE_JOINED = range(8)
 
 
 def _error_label() -> QLabel:
@@ -77,18 +79,18 @@ class StartPage(QWizardPage):
         self.create_radio.setObjectName("createRadio")
         self.open_radio = QRadioButton(tr("Open an existing workspace folder"))
         self.open_radio.setObjectName("openRadio")
-        self.join_radio = QRadioButton(tr("Join with an enrolment file from HQ"))
+        self.join_radio = QRadioButton(tr("Set up a post or circle and join HQ with an enrolment file"))
         self.join_radio.setObjectName("joinRadio")
-        self.join_radio.setEnabled(False)
         group = QButtonGroup(self)
         for r in (self.create_radio, self.open_radio, self.join_radio):
             group.addButton(r)
             lay.addWidget(r)
             if r is self.join_radio:
-                note = QLabel(tr("Coming with synchronisation: HQ will send each post and circle an enrolment file that sets up the workspace, its unit and its keys."))
+                note = QLabel(
+                    tr("The workspace is created here, then an enrolment request file is written for HQ. HQ answers with a file that connects this computer to the national system.")
+                )
                 note.setObjectName("joinNote")
                 note.setWordWrap(True)
-                note.setEnabled(False)
                 note.setIndent(24)
                 lay.addWidget(note)
         self.create_radio.setChecked(True)
@@ -182,6 +184,12 @@ class SitePage(QWizardPage):
         self.error = _error_label()
         form.addRow("", self.error)
         self.kind_radios["post"].setChecked(True)
+
+    def initializePage(self) -> None:  # noqa: N802
+        joining = self._wizard.joining
+        self.kind_radios["hq"].setVisible(not joining)
+        if joining and self.kind_radios["hq"].isChecked():
+            self.kind_radios["post"].setChecked(True)
 
     def _fill_units(self, kind: str) -> None:
         entries = []
@@ -341,6 +349,50 @@ class RecoveryPage(QWizardPage):
         return bool(self.recipient_edit.text().strip()) or self.no_recovery_check.isChecked()
 
     def nextId(self) -> int:  # noqa: N802
+        return PAGE_ENROL if self._wizard.joining else PAGE_CREATE
+
+
+class EnrolPage(QWizardPage):
+    """Joining: where to write the enrolment request file (a USB stick, usually)."""
+
+    def __init__(self, wizard: FirstRunWizard) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle(tr("Enrolment request"))
+        self.setSubTitle(tr("Choose where to write the request file for HQ, for example a USB stick."))
+        lay = QVBoxLayout(self)
+        explain = QLabel(
+            tr("The request holds this computer's public keys and its unit, signed with its new key. It holds no records and no passwords. HQ checks it and answers with a file you accept on the Sync screen.")
+        )
+        explain.setWordWrap(True)
+        lay.addWidget(explain)
+        form = QFormLayout()
+        row = QHBoxLayout()
+        self.folder_edit = QLineEdit(str(wizard.path.parent))
+        self.folder_edit.setObjectName("requestFolderEdit")
+        self.folder_edit.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        browse = QPushButton(tr("Browse…"))
+        browse.clicked.connect(self._browse)
+        row.addWidget(self.folder_edit, 1)
+        row.addWidget(browse)
+        form.addRow(tr("Folder:"), row)
+        lay.addLayout(form)
+        lay.addStretch(1)
+        self.folder_edit.textChanged.connect(lambda _t: self.completeChanged.emit())
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, tr("Folder for the enrolment request"), self.folder_edit.text())
+        if folder:
+            self.folder_edit.setText(folder)
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.folder_edit.text().strip()).expanduser()
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return bool(self.folder_edit.text().strip())
+
+    def nextId(self) -> int:  # noqa: N802
         return PAGE_CREATE
 
 
@@ -383,9 +435,16 @@ class CreatePage(QWizardPage):
             (tr("Recovery:"), recovery),
             (tr("Folder:"), str(w.path)),
         ]
+        if w.joining:
+            rows.append((tr("Enrolment request to:"), str(w.enrol_page.folder)))
         self.summary.setText("<table cellspacing=6>" + "".join(f"<tr><td><b>{a}</b></td><td>{b}</td></tr>" for a, b in rows) + "</table>")
         _say(self.error, "")
         w.setButtonText(QWizard.WizardButton.FinishButton, tr("Create"))
+        w.setButtonText(QWizard.WizardButton.CommitButton, tr("Create and write the request"))
+        self.setCommitPage(w.joining)
+
+    def nextId(self) -> int:  # noqa: N802
+        return PAGE_JOINED if self._wizard.joining else -1
 
     def validatePage(self) -> bool:  # noqa: N802
         if self._wizard.workspace is not None:
@@ -393,6 +452,43 @@ class CreatePage(QWizardPage):
         if not self.busy:
             self._wizard.create()
         return False
+
+
+class JoinedPage(QWizardPage):
+    """Joining, after creation: where the request file went and what happens next."""
+
+    def __init__(self, wizard: FirstRunWizard) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle(tr("Send the request to HQ"))
+        self.setSubTitle(tr("The workspace is ready. It joins HQ once HQ's answer is accepted."))
+        lay = QVBoxLayout(self)
+        self.result_label = QLabel()
+        self.result_label.setObjectName("requestResultLabel")
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.result_label)
+        self.error = _error_label()
+        lay.addWidget(self.error)
+        lay.addStretch(1)
+
+    def initializePage(self) -> None:  # noqa: N802
+        w = self._wizard
+        w.setButtonText(QWizard.WizardButton.FinishButton, tr("Open the workspace"))
+        w.button(QWizard.WizardButton.CancelButton).setEnabled(False)
+        r = w.enrol_result
+        if isinstance(r, BaseException):
+            self.result_label.setText("")
+            _say(self.error, user_message(r) if isinstance(r, UserFacingError) else tr("The enrolment request could not be written."))
+            _say(self.error, self.error.text() + "\n" + tr("The workspace was created. Make the request later from the Sync screen (Make enrolment request…)."))
+        elif r is not None:
+            from nap_desktop.ui.sync_models import request_written_text
+
+            self.result_label.setText(request_written_text(r))
+            _say(self.error, "")
+
+    def nextId(self) -> int:  # noqa: N802
+        return -1
 
 
 class FirstRunWizard(QWizard):
@@ -410,6 +506,7 @@ class FirstRunWizard(QWizard):
         self.workspace = None
         self.opened_path: Path | None = None
         self.init_result = None
+        self.enrol_result: object = None
         self.setWindowTitle(tr("NAP Desktop — first start"))
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, False)
@@ -427,6 +524,8 @@ class FirstRunWizard(QWizard):
         self.admin_page = AdminPage(self)
         self.recovery_page = RecoveryPage(self)
         self.create_page = CreatePage(self)
+        self.enrol_page = EnrolPage(self)
+        self.joined_page = JoinedPage(self)
         for pid, page in (
             (PAGE_START, self.start_page),
             (PAGE_OPEN, self.open_page),
@@ -434,9 +533,16 @@ class FirstRunWizard(QWizard):
             (PAGE_ADMIN, self.admin_page),
             (PAGE_RECOVERY, self.recovery_page),
             (PAGE_CREATE, self.create_page),
+            (PAGE_ENROL, self.enrol_page),
+            (PAGE_JOINED, self.joined_page),
         ):
             self.setPage(pid, page)
         self.setStartId(PAGE_START)
+
+    @property
+    def joining(self) -> bool:
+        """Whether the officer chose to join HQ with an enrolment request."""
+        return self.start_page.join_radio.isChecked()
 
     def create(self) -> None:
         """Creates the workspace and unlocks it (writer thread); finishes the wizard on success."""
@@ -455,11 +561,20 @@ class FirstRunWizard(QWizard):
             "kdf": self.kdf,
         }
         path = self.path
+        request_folder = self.enrol_page.folder if self.joining else None
 
-        def work(_op: object) -> tuple[object, object]:
+        def work(_op: object) -> tuple[object, object, object]:
             result = init_workspace(path, **kwargs)  # type: ignore[arg-type]
             ws = open_workspace(path, str(kwargs["admin"]), str(kwargs["admin_password"]))
-            return result, ws
+            request: object = None
+            if request_folder is not None:
+                from nap_desktop.services.sync import enrol_request
+
+                try:
+                    request = enrol_request(ws, request_folder)
+                except UserFacingError as exc:  # NOTE: the workspace exists; the request can be made again later
+                    request = exc
+            return result, ws, request
 
         page.busy = True
         page.status.setText(tr("Creating the workspace… this takes a few seconds."))
@@ -469,11 +584,14 @@ class FirstRunWizard(QWizard):
             tr("Creating the workspace…"), cancellable=False
         ).start()
 
-    def _on_created(self, out: tuple[object, object]) -> None:
-        self.init_result, self.workspace = out
+    def _on_created(self, out: tuple[object, object, object]) -> None:
+        self.init_result, self.workspace, self.enrol_result = out
         logger.info("workspace created from the first-run wizard")
         self.workspace_created.emit(self.workspace)
-        self.accept()
+        if self.joining:
+            self.next()  # to the page that says where the request went
+        else:
+            self.accept()
 
     def _on_failed(self, exc: BaseException) -> None:
         if isinstance(exc, ValidationError | UserFacingError):
@@ -485,9 +603,12 @@ class FirstRunWizard(QWizard):
         self.create_page.busy = False
         self.create_page.status.setText("")
         self.button(QWizard.WizardButton.FinishButton).setEnabled(True)
-        self.button(QWizard.WizardButton.BackButton).setEnabled(True)
+        self.button(QWizard.WizardButton.BackButton).setEnabled(self.workspace is None)  # no way back past creation
 
     def reject(self) -> None:  # noqa: D102
         if self.create_page.busy:
+            return
+        if self.workspace is not None:  # NOTE: created and unlocked: closing the wizard opens it
+            self.accept()
             return
         super().reject()

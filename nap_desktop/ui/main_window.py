@@ -46,6 +46,7 @@ START = "__start__"
 RETURNS = "__returns__"  # the monthly-return page (ui/returns_view.py)
 DASHBOARD = "__dashboard__"  # ui/dashboard_view.py
 INDICATORS = "__indicators__"  # ui/indicator_explorer.py
+SYNC = "__sync__"
 
 
 class MainWindow(QMainWindow):
@@ -81,6 +82,11 @@ class MainWindow(QMainWindow):
                 it = QListWidgetItem(text)
                 it.setData(Qt.ItemDataRole.UserRole, key)
                 self.nav.addItem(it)
+        self.sync_view: Any = None  # built on first use (ui/sync_view.py)
+        if any(ref.can(p) for p in (Perm.BUNDLE_EXPORT, Perm.BUNDLE_IMPORT, Perm.KEYS_MANAGE)):
+            it = QListWidgetItem(tr("Sync"))
+            it.setData(Qt.ItemDataRole.UserRole, SYNC)
+            self.nav.addItem(it)
         self.returns_view: Any = None  # built on first use
         if any(ref.can(p) for p in (Perm.RETURN_COMPILE, Perm.RETURN_APPROVE, Perm.RETURN_UNLOCK)):
             it = QListWidgetItem(tr("Monthly returns"))
@@ -96,6 +102,7 @@ class MainWindow(QMainWindow):
         self.start_page = StartPage(ref)
         self.start_page.type_requested.connect(self.show_type)
         self.start_page.backup_requested.connect(self.backup)
+        self.start_page.sync_requested.connect(self.show_sync)
         self.stack.addWidget(self.start_page)
         splitter = QSplitter()
         splitter.addWidget(self.nav)
@@ -188,7 +195,7 @@ class MainWindow(QMainWindow):
         key = item.data(Qt.ItemDataRole.UserRole) if item else None
         if key in (RETURNS, DASHBOARD, INDICATORS):
             return None
-        return None if key in (None, START) else str(key)
+        return None if key in (None, START, SYNC) else str(key)
 
     def _on_nav_changed(self, current: QListWidgetItem | None, _prev: QListWidgetItem | None) -> None:
         key = current.data(Qt.ItemDataRole.UserRole) if current else START
@@ -204,6 +211,9 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self.start_page)
             if self.start_page.loaded:
                 self.start_page.refresh()
+        elif key == SYNC:
+            self.stack.setCurrentWidget(self.sync_page())
+            self.sync_view.refresh()
         else:
             self.stack.setCurrentWidget(self.list_view(str(key)))
         self._update_actions()
@@ -295,6 +305,24 @@ class MainWindow(QMainWindow):
     def show_start(self) -> None:
         self.nav.setCurrentRow(0)
 
+    def sync_page(self) -> Any:
+        """The sync screen (built on first use)."""
+        if self.sync_view is None:
+            from nap_desktop.ui.sync_view import SyncView
+
+            self.sync_view = SyncView(self.ref)
+            self.sync_view.status_loaded.connect(lambda _st: self.start_page.refresh() if self.start_page.loaded else None)
+            self.stack.addWidget(self.sync_view)
+        return self.sync_view
+
+    def show_sync(self) -> Any:
+        """Shows the sync screen (the start page's pending-sync line links here)."""
+        for i in range(self.nav.count()):
+            if self.nav.item(i).data(Qt.ItemDataRole.UserRole) == SYNC:
+                self.nav.setCurrentRow(i)
+                return self.sync_view
+        return None
+
     # -- records ---------------------------------------------------------------------------------------
 
     def open_record(self, type_name: str, record_id: str | None, prefill: dict[str, Any] | None = None) -> RecordFormDialog:
@@ -328,7 +356,9 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         t = self.current_type()
-        if t is None:
+        if self.sync_view is not None and self.stack.currentWidget() is self.sync_view:
+            self.sync_view.refresh()
+        elif t is None:
             self.start_page.refresh()
         else:
             self.list_view(t).refresh()

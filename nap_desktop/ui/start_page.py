@@ -26,6 +26,7 @@ class StartPage(QWidget):
 
     type_requested = Signal(str)
     backup_requested = Signal()
+    sync_requested = Signal()
 
     def __init__(self, ref: SessionRef, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,10 +71,14 @@ class StartPage(QWidget):
         self.backup_button.clicked.connect(lambda _c=False: self.backup_requested.emit())
         self.backup_button.hide()
         self.info_grid.addWidget(self.backup_button, [k for k, _ in rows].index("backup"), 2, Qt.AlignmentFlag.AlignTop)
-        self.info["sync"].setText(tr("Available when synchronisation with HQ is introduced."))
         self.info["returns"].setText(tr("Available when monthly returns are introduced."))
-        for k in ("sync", "returns"):
-            self.info[k].setStyleSheet("color: #666;")
+        self.info["returns"].setStyleSheet("color: #666;")
+        self.sync_button = QPushButton(tr("Open Sync"))
+        self.sync_button.setObjectName("openSyncButton")
+        self.sync_button.clicked.connect(lambda _c=False: self.sync_requested.emit())
+        self.sync_button.setVisible(any(ref.can(p) for p in (Perm.BUNDLE_EXPORT, Perm.BUNDLE_IMPORT, Perm.KEYS_MANAGE)))
+        self.info_grid.addWidget(self.sync_button, [k for k, _ in rows].index("sync"), 2, Qt.AlignmentFlag.AlignTop)
+        self.sync_status: Any = None
         role = Role(user.role)
         self.info["user"].setText(f"{user.username} — {pick(*ROLE_LABELS[role])}")
         lay.addWidget(box)
@@ -116,6 +121,29 @@ class StartPage(QWidget):
             return workspace_info(ws), counts_by_type(ws) if read else {}
 
         run_op(self, work, writer=False).on_success(self._show).start()
+        run_op(self, lambda _op: _sync_status(ws), writer=False).on_success(self._show_sync).on_failure(self._sync_failed).start()
+
+    def _sync_failed(self, _exc: BaseException) -> None:
+        # NOTE: a status line only; the sync screen shows the error itself when opened.
+        self.info["sync"].setText(tr("Not available; open Sync for details."))
+
+    def _show_sync(self, st: Any) -> None:
+        """Pending sync: changes not yet sent, bundles awaiting HQ's receipt, open conflicts."""
+        self.sync_status = st
+        label = self.info["sync"]
+        if st.site_kind != "hq" and not st.enrolled:
+            label.setText(tr("Not enrolled with HQ yet."))
+            label.setStyleSheet("color: #b00020;")
+            return
+        bits = []
+        if st.site_kind != "hq":
+            bits.append(tr("{n} changes not yet sent").format(n=fmt_int(st.pending_records)))
+            bits.append(tr("{n} bundles awaiting HQ's receipt").format(n=fmt_int(len(st.unacknowledged))))
+        bits.append(tr("{n} open conflicts").format(n=fmt_int(st.open_conflicts)))
+        if st.held:
+            bits.append(tr("{n} bundles held").format(n=fmt_int(len(st.held))))
+        label.setText(" · ".join(bits))
+        label.setStyleSheet("color: #b00020;" if st.open_conflicts or st.held else "")
 
     def _show(self, out: tuple[WorkspaceInfo, dict[str, int]]) -> Any:
         info, counts = out
@@ -141,6 +169,12 @@ class StartPage(QWidget):
             rt = RECORD_TYPES[name]
             b.setText(f"{pick(rt.label_en, rt.label_ur)}   {fmt_int(counts.get(name, 0))}")
         self.loaded = True
+
+
+def _sync_status(ws: Any) -> Any:
+    from nap_desktop.services.sync import sync_status
+
+    return sync_status(ws)
 
 
 def _rtl() -> bool:

@@ -39,7 +39,7 @@ def test_create_a_post_workspace_and_land_unlocked(qtbot: Any, tmp_path: Path) -
     wiz = FirstRunWizard(target, kdf=FAST_KDF)
     qtbot.addWidget(wiz)
     wiz.show()
-    assert not wiz.start_page.join_radio.isEnabled(), "enrolment files come with sync"
+    assert wiz.start_page.join_radio.isEnabled() and not wiz.start_page.join_radio.isChecked()
     assert wiz.start_page.create_radio.isChecked()
     _click(qtbot, wiz, QWizard.WizardButton.NextButton)
     assert wiz.currentId() == PAGE_SITE
