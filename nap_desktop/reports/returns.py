@@ -90,7 +90,9 @@ __all__ = [
     "approve_return",
     "compile_return",
     "completeness",
+    "DueReturn",
     "due_date",
+    "due_returns",
     "export_return",
     "get_return",
     "iter_compile",
@@ -1227,6 +1229,42 @@ def completeness(ws: Workspace, unit: str, month: str) -> Completeness:
                 )
             )
     return Completeness(unit, month, due, tuple(rows))
+
+
+@dataclass(frozen=True)
+class DueReturn:
+    """A return of the user's own unit that is still to be submitted (for the start page)."""
+
+    unit: str
+    month: str
+    state: str  # missing / draft / returned
+    due_on: date
+    overdue: bool
+
+
+def due_returns(ws: Workspace, *, months: int = 3) -> list[DueReturn]:
+    """The user's unit's returns of the last ``months`` completed months that are not yet with the
+    unit above (no return, a draft, or sent back), oldest first. Empty for roles that neither
+    compile nor submit returns."""
+    unit = ws.user.unit_code
+    if not ws.can(Perm.RETURN_COMPILE, unit=unit):
+        return []
+    today = _local_day(now())
+    wanted: list[str] = []
+    y, m = today.year, today.month
+    for _ in range(months):
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+        wanted.append(f"{y:04d}-{m:02d}")
+    with ws.sf() as s:
+        states = dict(s.execute(select(MonthlyReturn.month, MonthlyReturn.state).where(MonthlyReturn.unit == unit, MonthlyReturn.month.in_(wanted))).tuples().all())
+    out = []
+    for month in sorted(wanted):
+        state = states.get(month, "missing")
+        if state in ("submitted", "approved"):
+            continue
+        due = due_date(month)
+        out.append(DueReturn(unit, month, state, due, today > due))
+    return out
 
 
 # --- export -----------------------------------------------------------------------------------------

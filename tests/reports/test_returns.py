@@ -556,3 +556,17 @@ def test_export_internal_carries_pipeline_comments_and_checks_the_external_versi
     assert not (tmp_path / "post.csv").exists()
     returns.export_return(world.as_("officer"), "P-TORKHAM", JUNE, fmt="csv", out=tmp_path / "post.csv", external=True)
     assert (tmp_path / "post.csv").read_text("utf-8").count("1.3.a") >= 1
+
+
+def test_due_returns_of_the_own_unit_for_the_start_page(world: ReportsWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    head = world.as_("head")
+    set_now(monkeypatch, pkt(2026, 7, 5))
+    returns.compile_return(head, "C-PSH", "2026-04")
+    returns.submit_return(head, "C-PSH", "2026-04")  # April is with HQ: not due any more
+    returns.compile_return(head, "C-PSH", "2026-05")
+    due = returns.due_returns(head)
+    assert [(d.month, d.state, d.due_on, d.overdue) for d in due] == [
+        ("2026-05", "draft", date(2026, 6, 10), True),
+        ("2026-06", "missing", date(2026, 7, 10), False),
+    ]
+    assert returns.due_returns(world.as_("auditor")) == []
