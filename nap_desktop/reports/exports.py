@@ -356,20 +356,31 @@ def _key(row: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def k_anonymise(rows: list[dict[str, str]], k: int) -> tuple[list[dict[str, str]], dict[str, int], int]:
-    """Generalises the rows of groups smaller than ``k`` step by step, then drops what is left.
+    """Generalises rows of groups smaller than ``k`` step by step, then drops what is left.
 
-    Every column is a quasi-identifier (as CTDC does). Returns (rows, rows generalised per
-    step, rows dropped).
+    Every column is a quasi-identifier (as CTDC does). A step applies to the rows of the small
+    groups and to the rows they would merge with (those whose generalised values equal a small
+    group's), so a generalised row joins the larger group instead of forming a new small one;
+    other rows keep their detail. Returns (rows, rows changed per step, rows dropped).
     """
     generalised: dict[str, int] = {}
     for name, step in _STEPS:
         sizes = Counter(_key(r) for r in rows)
-        small = [r for r in rows if sizes[_key(r)] < k]
-        if not small:
+        if all(sizes[_key(r)] >= k for r in rows):
             break
-        for r in small:
-            step(r)
-        generalised[name] = len(small)
+        after = []
+        for r in rows:
+            g = dict(r)
+            step(g)
+            after.append(g)
+        targets = {_key(g) for r, g in zip(rows, after, strict=True) if sizes[_key(r)] < k}
+        changed = 0
+        for i, (r, g) in enumerate(zip(rows, after, strict=True)):
+            if _key(g) in targets and _key(g) != _key(r):
+                rows[i] = g
+                changed += 1
+        if changed:
+            generalised[name] = changed
     sizes = Counter(_key(r) for r in rows)
     kept = [r for r in rows if sizes[_key(r)] >= k]
     return kept, generalised, len(rows) - len(kept)
