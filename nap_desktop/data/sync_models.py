@@ -147,3 +147,17 @@ class PurgedRecord(Base):
     record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     record_type: Mapped[str] = mapped_column(String(32))
     purged_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecordMerge(Base):
+    """A version made by resolving a conflict: besides its base it supersedes this other version.
+
+    Travels with the record (``merged`` in its line), so the site above applies the decision
+    cleanly whichever of the two conflicting versions it holds.
+    """
+
+    __tablename__ = "record_merges"
+
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    other_hash: Mapped[str] = mapped_column(String(64))

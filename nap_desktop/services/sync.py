@@ -32,7 +32,17 @@ from sqlalchemy.orm import Session
 from nap_desktop.data.migrate import head_revision
 from nap_desktop.data.models import AuditEntry, Meta, Unit, utcnow
 from nap_desktop.data.record_models import MODEL_BY_TYPE, Person, PersonIdentity, RecordHistory
-from nap_desktop.data.sync_models import EnrolRequest, MatchToken, PurgedRecord, RemoteAudit, SyncBundle, SyncConflict, SyncKey, SyncPeer
+from nap_desktop.data.sync_models import (
+    EnrolRequest,
+    MatchToken,
+    PurgedRecord,
+    RecordMerge,
+    RemoteAudit,
+    SyncBundle,
+    SyncConflict,
+    SyncKey,
+    SyncPeer,
+)
 from nap_desktop.domain.codelists import CodeLists, default_codelists
 from nap_desktop.domain.records import RECORD_TYPES
 from nap_desktop.domain.validation import age_on, validate
@@ -899,12 +909,14 @@ def import_files(ws: Workspace, paths: Iterable[Path], *, dry_run: bool = False,
     return [r for _p, r in import_each(ws, paths, dry_run=dry_run, progress=progress)]
 
 
-def _import_order(p: Path) -> tuple[int, str, int]:
+def _import_order(ws: Workspace, p: Path) -> tuple[int, int, str, int]:
+    """Registries and receipts first; then changes, posts before circles (a circle's decisions
+    build on what its posts sent), each device's bundles in sequence."""
     try:
         m = open_bundle(p).manifest
     except Exception:  # noqa: BLE001 - reported when imported
-        return (9, "", 0)
-    return ({"registry": 0, "receipt": 1, "config": 2, "changes": 3}[m.kind], m.device_id, m.seq_from)
+        return (9, 0, "", 0)
+    return ({"registry": 0, "receipt": 1, "config": 2, "changes": 3}[m.kind], -len(ws.unit_chain(m.source_unit)), m.device_id, m.seq_from)
 
 
 def import_each(
@@ -915,7 +927,7 @@ def import_each(
     ``on_file(index, path)`` is called before each file, in import order (the GUI's progress uses it).
     """
     out: list[tuple[Path, ImportSummary | Exception]] = []
-    for i, p in enumerate(sorted(paths, key=_import_order)):
+    for i, p in enumerate(sorted(paths, key=lambda p: _import_order(ws, p))):
         if on_file is not None:
             on_file(i, p)
         try:
@@ -1128,6 +1140,9 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                 )
             }
             batch_ids: set[str] = set()
+            merged_here = {
+                (m.record_id, m.version): m.other_hash for m in s.scalars(select(RecordMerge).where(RecordMerge.record_id.in_([rl.id for rl in batch])))
+            }
             open_conflicts = {
                 (c.record_id, c.incoming_version): c
                 for c in s.scalars(select(SyncConflict).where(SyncConflict.record_id.in_([rl.id for rl in batch]), SyncConflict.state == "open"))
@@ -1182,10 +1197,13 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                     applier.insert(rl)
                 elif cur.version == row["version"] and cur.content_hash == row["content_hash"] and cur.deleted == row["deleted"]:
                     tally["identical"] += 1
-                elif row["base_version"] == cur.version and (row["base_hash"] in ("", cur.content_hash)):
+                elif (row["base_version"] == cur.version and row["base_hash"] in ("", cur.content_hash)) or (
+                    rl.merged and rl.merged == cur.content_hash and row["version"] > cur.version
+                ):
+                    # It builds on the version here (or is a person's decision between it and another).
                     tally["updated"] += 1
                     applier.replace(rl, keep_personal=rl.purged)
-                elif row["version"] < cur.version and cur.base_version == row["version"] and cur.base_hash == row["content_hash"]:
+                elif row["version"] < cur.version and row["content_hash"] in (cur.base_hash, merged_here.get((rl.id, cur.version))):
                     tally["identical"] += 1  # an older version this store has already moved past
                 elif (rl.id, row["version"]) in open_conflicts and open_conflicts[(rl.id, row["version"])].incoming == json.dumps(rl.raw, ensure_ascii=False, separators=(",", ":")):
                     tally["identical"] += 1
@@ -1379,7 +1397,7 @@ def write_registry_bundles(ws: Workspace, out_dir: Path | None = None) -> list[P
 def _import_from_hq(ws: Workspace, ob: OpenedBundle, *, dry_run: bool) -> ImportSummary:
     """A device takes HQ's receipts and registry updates; acknowledged data past retention is purged."""
     m = ob.manifest
-    if not (ws.can(Perm.BUNDLE_EXPORT) or ws.can(Perm.BUNDLE_IMPORT)):
+    if not (ws.can(Perm.BUNDLE_EXPORT) or ws.can(Perm.BUNDLE_IMPORT) or (m.kind == "registry" and ws.can(Perm.KEYS_MANAGE))):
         ws.require(Perm.BUNDLE_EXPORT)
     if m.target_device != _device_id(ws):
         raise BundleRejected(f"This {m.kind} bundle is for another device (unit {_unit_of_device(ws, m.target_device)}). Give it to that unit.")
@@ -1478,7 +1496,8 @@ def purge_acknowledged(ws: Workspace, *, now: datetime | None = None) -> int:
                     )
                     s.execute(delete(MatchToken).where(MatchToken.person_id.in_(chunk)))
                 else:
-                    cols = {f: None for f in rt.personal_fields if f in model.__table__.columns}  # type: ignore[attr-defined]
+                    table_cols = model.__table__.columns  # type: ignore[attr-defined]
+                    cols = {f: (None if table_cols[f].nullable else "") for f in rt.personal_fields if f in table_cols}
                     if cols:
                         s.execute(update(model).where(model.id.in_(chunk)).values(cols))
                 s.add_all(PurgedRecord(record_id=i, record_type=rt.name, purged_at=now) for i in chunk)
@@ -1568,6 +1587,8 @@ def resolve_conflict(ws: Workspace, conflict_id: str, *, keep: str) -> ConflictI
         row.version, row.base_version, row.base_hash = new_version, local_version, local_hash
         row.updated_at, row.updated_by = utcnow(), ws.user.username
         row.seq = _next_seq(s)
+        incoming_hash = json.loads(c.incoming)["row"]["content_hash"]
+        s.merge(RecordMerge(record_id=c.record_id, version=new_version, other_hash=incoming_hash))
         s.add(RecordHistory(record_type=c.record_type, record_id=c.record_id, version=new_version, field="sync_conflict", old=json.dumps(local_version), new=json.dumps(keep), changed_by=ws.user.username))
         c.state, c.resolution, c.resolved_by, c.resolved_at = "resolved", keep, ws.user.username, utcnow()
         ws.audit(s, "sync.conflict_resolved", object_type=c.record_type, object_id=c.record_id, unit=row.unit, detail={"keep": keep, "version": new_version})

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from nap_desktop.data.models import AuditEntry, Unit, UTCDateTime
 from nap_desktop.data.record_models import MODEL_BY_TYPE, CaseEvent, CaseParty, PersonIdentity, RecordCode, RecordCount
-from nap_desktop.data.sync_models import MatchToken, PurgedRecord, SyncConflict
+from nap_desktop.data.sync_models import MatchToken, PurgedRecord, RecordMerge, SyncConflict
 from nap_desktop.domain.records import RECORD_TYPES, RecordType
 
 # A record type comes after every type it refers to (foreign keys, validation of references).
@@ -215,6 +215,7 @@ def export_records(
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Row images of every record changed in ``seq_from..seq_to``, type by type in TYPE_ORDER."""
     purged = set(s.scalars(select(PurgedRecord.record_id)))
+    merges = {(m.record_id, m.version): m.other_hash for m in s.scalars(select(RecordMerge))}
     for type_name in TYPE_ORDER:
         model = MODEL_BY_TYPE[type_name]
         table: Table = model.__table__  # type: ignore[attr-defined]
@@ -236,6 +237,8 @@ def export_records(
                 line.update({k: v.get(rid, []) for k, v in related.items() if k in ("codes", "counts", "events", "parties")})
                 is_purged = rid in purged
                 line["purged"] = is_purged
+                if (rid, image["version"]) in merges:
+                    line["merged"] = merges[(rid, image["version"])]
                 if type_name == "person":
                     ident = related["identity"].get(rid)
                     line["identity"] = None if is_purged else ident
@@ -292,6 +295,7 @@ class RecordLine:
     match: dict[str, str]
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
     refs: list[tuple[str, str]] | None = field(repr=False, default=None)
+    merged: str = ""  # content hash of the other version a conflict resolution supersedes
 
     @property
     def id(self) -> str:
@@ -311,7 +315,7 @@ def decode_record(line: Mapping[str, Any]) -> RecordLine:
     t = line.get("t")
     if t not in RECORD_TYPES:
         raise LineError("unknown record type")
-    allowed = {"t", "row", "codes", "counts", "purged"} | ({"events", "parties"} if t == "case" else set()) | ({"identity", "match"} if t == "person" else set())
+    allowed = {"t", "row", "codes", "counts", "purged", "merged"} | ({"events", "parties"} if t == "case" else set()) | ({"identity", "match"} if t == "person" else set())
     if not set(line) <= allowed or not {"t", "row", "purged"} <= set(line):
         raise LineError(f"{t}: members missing or unknown")
     row = codec(t).decode(line["row"], where=t)
@@ -343,7 +347,10 @@ def decode_record(line: Mapping[str, Any]) -> RecordLine:
         raise LineError(f"{t}: match tokens malformed")
     if not isinstance(line["purged"], bool):
         raise LineError(f"{t}: purged flag malformed")
-    return RecordLine(t, row, [tuple(c) for c in codes], [tuple(c) for c in counts], events, parties, identity, line["purged"], dict(match), line)  # type: ignore[misc]
+    merged = line.get("merged", "")
+    if not _str(merged, 64):
+        raise LineError(f"{t}: merged version malformed")
+    return RecordLine(t, row, [tuple(c) for c in codes], [tuple(c) for c in counts], events, parties, identity, line["purged"], dict(match), line, merged=merged)  # type: ignore[misc]
 
 
 def _list(value: Any, t: str) -> list[Any]:
@@ -479,6 +486,10 @@ class Applier:
         for table, rows in ((RecordCode, codes), (RecordCount, counts), (CaseEvent, events), (CaseParty, parties), (PersonIdentity, idents)):
             if rows:
                 self.conn.execute(_insert(table.__table__), rows)  # type: ignore[attr-defined]
+        merges = [{"record_id": rl.id, "version": rl.row["version"], "other_hash": rl.merged} for rl in lines if rl.merged]
+        if merges:
+            self.conn.execute(delete(RecordMerge).where(RecordMerge.record_id.in_([m["record_id"] for m in merges])))
+            self.conn.execute(_insert(RecordMerge.__table__), merges)  # type: ignore[arg-type]
         if tokens:
             self.s.execute(delete(MatchToken).where(MatchToken.person_id.in_([rl.id for rl in tokens])))
             self.s.execute(

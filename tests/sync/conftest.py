@@ -74,6 +74,13 @@ class Network:
         resp = sync.enrol_approve(self.hq.ws, req.path, out_dir=self.root / "usb")
         sync.enrol_accept(site.ws, resp.path, expected_fingerprint=resp.root_fingerprint)
 
+    def distribute_registry(self) -> None:
+        """HQ's current registry reaches every enrolled site (as registry bundles)."""
+        for path in sync.write_registry_bundles(self.hq.ws, self.root / "registry"):
+            for site in (self.circle, self.post):
+                if site.ws.wf.unit in path.name:
+                    sync.import_bundle(site.ws, path)
+
     def close(self) -> None:
         for s in (self.hq, self.circle, self.post):
             s.ws.lock()
@@ -104,6 +111,7 @@ def enrolled(network: Network) -> Network:
     """The same three sites, the circle and the post enrolled with HQ."""
     network.enrol(network.circle)
     network.enrol(network.post)
+    network.distribute_registry()
     return network
 
 
@@ -115,6 +123,7 @@ def enrolled_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Networ
     net = build_network(tmp_path_factory.mktemp("net"))
     net.enrol(net.circle)
     net.enrol(net.post)
+    net.distribute_registry()
     yield net
     net.close()
     mp.undo()

@@ -50,6 +50,12 @@ def upgrade() -> None:
     sa.Column('purged_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('record_id')
     )
+    op.create_table('record_merges',
+    sa.Column('record_id', sa.String(length=36), nullable=False),
+    sa.Column('version', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('other_hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('record_id', 'version')
+    )
     op.create_table('remote_audit',
     sa.Column('device_id', sa.String(length=36), nullable=False),
     sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
@@ -246,6 +252,7 @@ def downgrade() -> None:
 
     op.drop_table('sync_bundles')
     op.drop_table('remote_audit')
+    op.drop_table('record_merges')
     op.drop_table('purged_records')
     with op.batch_alter_table('match_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_match_tokens_token'))
