@@ -217,8 +217,16 @@ def iter_backup(
     if not target.parent.is_dir():
         raise BackupError(f"The folder {target.parent} does not exist; choose an existing folder for the backup.")
     total = 5
-    (ws.path / "backups").mkdir(exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".backup-", dir=ws.path / "backups"))
+    backups = ws.path / "backups"
+    backups.mkdir(exist_ok=True)
+    # NOTE: this process holds the workspace's write lock, so any staging folder or temp file found
+    # here was left by a backup that was killed half-way: remove it.
+    for stale in [*backups.glob(".backup-*"), *backups.glob(f".nap-backup-*{SUFFIX}.*.tmp")]:
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".backup-", dir=backups))
     try:
         yield Progress(0, total, "Copying the data store")
         store_copy = staging / config.STORE_FILE

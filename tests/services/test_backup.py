@@ -196,6 +196,15 @@ def test_without_recovery_key_a_passphrase_is_required(make_workspace: Callable[
         w.lock()
 
 
+def test_what_a_killed_backup_left_is_cleaned_up_by_the_next_one(ws: Workspace) -> None:
+    backups = ws.path / "backups"
+    (backups / ".backup-k1ll3d").mkdir()
+    (backups / ".backup-k1ll3d" / "store.db").write_bytes(b"half a copy")
+    (backups / ".nap-backup-C-PSH-20260101T000000Z.napbak.x1y2.tmp").write_bytes(b"half a file")
+    result = B.make_backup(ws)
+    assert sorted(p.name for p in backups.iterdir()) == [result.path.name]
+
+
 def test_an_existing_file_is_never_overwritten(ws: Workspace, tmp_path: Path) -> None:
     target = tmp_path / "b.napbak"
     target.write_bytes(b"keep me")
