@@ -7,8 +7,9 @@ Run it under a real X server (Xvfb is enough)::
     DISPLAY=:99 .venv/bin/python tools/screenshots.py [--out docs/screenshots] [--records 3000]
 
 It builds a throw-away demo workspace with sample records in a temporary folder, opens each
-screen in a real window (first run, sign-in, start page, a list with data, a screening form, an
-awareness-session form with its participants matrix, a case with its timeline) and saves
+screen in a real window (first run, sign-in, start page, a list with data, the dashboard, the
+indicator explorer with a drill-down, a screening form, an awareness-session form with its
+participants matrix, a case with its timeline) and saves
 ``<lang>-<screen>.png``. No real data is ever involved.
 """
 
@@ -27,7 +28,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SCREENS = ("first-run", "first-run-unit", "first-run-admin", "login", "start", "list", "screening-form", "session-form", "case-form")
+SCREENS = (
+    "first-run", "first-run-unit", "first-run-admin", "login", "start", "list", "screening-form", "session-form", "case-form", "case-links", "dashboard", "explorer",
+)
 
 
 def _sample_records(ws: Any) -> dict[str, str]:
@@ -229,9 +232,21 @@ def render(lang: str, shooter: Shooter, path: Path, ids: dict[str, str], scratch
             f._discard = True  # noqa: SLF001
             f.close()
 
+        dash = main.show_dashboard()
+        shooter.settle(lambda: dash is not None and dash.loaded, timeout=120)
+        shooter.shoot(main, p + "dashboard")
+        explorer = main.show_indicator("1.3.a")
+        shooter.settle(lambda: explorer.value is not None, timeout=120)
+        explorer.dim_combo.setCurrentIndex(explorer.dim_combo.findData("identification_status"))
+        top = max(range(explorer.proxy.rowCount()), key=lambda r: explorer.proxy.index(r, 1).data(explorer.proxy.sortRole()) or 0)
+        explorer.table.setCurrentIndex(explorer.proxy.index(top, 0))
+        explorer.drill()
+        shooter.settle(lambda: explorer.drill_result is not None, timeout=120)
+        shooter.shoot(main, p + "explorer")
         form("screening", ids["screening"], "screening-form")
         form("awareness_session", ids["session"], "session-form", scroll_to="participants")
         form("case", ids["case"], "case-form", scroll_to="events")
+        form("case", ids["case"], "case-links", tab=2)
         main._quitting = True  # noqa: SLF001
         main.close()
         main.deleteLater()

@@ -140,5 +140,6 @@ class PairedBars(QWidget):
                 x = x0 + slot * 0.18 + order * (bw + 2)
                 p.fillRect(QRectF(x, h - bh, bw, bh), color)
             p.setPen(MUTED)
+            p.setLayoutDirection(Qt.LayoutDirection.LeftToRight)  # indicator codes read left to right
             p.drawText(QRectF(x0, h + 1, slot, label_h), Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, pair.label)
         p.end()

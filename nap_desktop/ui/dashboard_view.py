@@ -32,7 +32,7 @@ from nap_desktop.reports.engine import IndicatorReport, Period, compute_indicato
 from nap_desktop.services.progress import Progress
 from nap_desktop.ui.charts import Pair, PairedBars
 from nap_desktop.ui.errors import user_message
-from nap_desktop.ui.i18n import ltr, tr
+from nap_desktop.ui.i18n import ltr, rtl_mark, tr
 from nap_desktop.ui.indicator_labels import change_text, format_value, indicator_label, objective_title, period_label, status_detail, unit_label
 from nap_desktop.ui.report_controls import PeriodPicker, ScopeCombo
 from nap_desktop.ui.session import SessionRef
@@ -70,7 +70,7 @@ class ObjectiveTile(QFrame):
         obj = next((o for o in fw.objectives if o.number == number), None)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(12, 10, 12, 10)
-        title = QLabel(f"<b>{number}.</b> <b>{objective_title(number)}</b>")
+        title = QLabel(f"{rtl_mark()}<b>{number}. {objective_title(number)}</b>")
         title.setObjectName("tileTitle")
         title.setWordWrap(True)
         if obj is not None:
@@ -130,7 +130,7 @@ class ObjectiveTile(QFrame):
             if v.kind == "count":
                 pairs.append(Pair(ind.code, float(prev.value or 0) if prev else None, float(v.value or 0)))
         self.chart.set_pairs(pairs)
-        self.chart.setVisible(bool(pairs))
+        self.chart.setVisible(any(p.current or p.previous for p in pairs))
 
     def clear_values(self) -> None:
         for label in self.value_labels.values():

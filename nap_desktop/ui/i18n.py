@@ -163,6 +163,12 @@ def ltr(text: str) -> str:
     return f"\u2066{text}\u2069" if _lang == "ur" else text
 
 
+def rtl_mark() -> str:
+    """In Urdu, a right-to-left mark to start a text that begins with a number or a code, so the
+    whole line reads right to left (Qt takes a line's direction from its first letter)."""
+    return "\u200f" if _lang == "ur" else ""
+
+
 def fmt_int(n: int | None) -> str:
     """A count with thousands separators ("12,345"), empty for ``None``."""
     return "" if n is None else f"{n:,}"

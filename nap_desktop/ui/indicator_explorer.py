@@ -41,7 +41,7 @@ from nap_desktop.services.progress import Progress
 from nap_desktop.services.records import RecordRow, rows_by_id
 from nap_desktop.ui.charts import Bar, BarChart
 from nap_desktop.ui.errors import show_exception, user_message
-from nap_desktop.ui.i18n import fmt_int, language, ltr, pick, tr
+from nap_desktop.ui.i18n import fmt_int, language, ltr, pick, rtl_mark, tr
 from nap_desktop.ui.indicator_labels import (
     disaggregation_label,
     format_number,
@@ -52,7 +52,7 @@ from nap_desktop.ui.indicator_labels import (
     status_detail,
     unit_label,
 )
-from nap_desktop.ui.labels import row_label
+from nap_desktop.ui.labels import row_details
 from nap_desktop.ui.report_controls import PeriodPicker, ScopeCombo
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.widgets import heading
@@ -191,7 +191,7 @@ class DrillTableModel(QAbstractTableModel):
             return row.date.isoformat() if row.date else ""
         if col == 2:
             masked = not self.ref.can(Perm.PERSONAL_VIEW, unit=row.unit)
-            return row_label(row, self.ref.codelists, masked=masked)
+            return row_details(row, self.ref.codelists, masked=masked)
         return self.ref.unit_name(row.unit)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -298,8 +298,13 @@ class IndicatorExplorerView(QWidget):
         self.detail_label.setObjectName("indicatorDetail")
         self.detail_label.setWordWrap(True)
         self.detail_label.setStyleSheet("color: #555;")
-        for w in (self.title_label, self.wording_label, self.value_label, self.detail_label):
-            lay.addWidget(w)
+        lay.addWidget(self.title_label)
+        lay.addWidget(self.wording_label)
+        value_row = QHBoxLayout()
+        value_row.addWidget(self.value_label)
+        value_row.addSpacing(16)
+        value_row.addWidget(self.detail_label, 1)
+        lay.addLayout(value_row)
 
         self.model = BreakdownTableModel(self)
         self.proxy = SortProxy(self)
@@ -317,13 +322,13 @@ class IndicatorExplorerView(QWidget):
         self.table.horizontalHeader().setDefaultSectionSize(110)
         self.table.setAlternatingRowColors(True)
         self.chart = BarChart()
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         splitter = QSplitter()
         splitter.addWidget(self.table)
         splitter.addWidget(self.chart)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
         splitter.setChildrenCollapsible(False)
-        lay.addWidget(splitter, 2)
 
         drill_box = QFrame()
         drill_box.setObjectName("drillBox")
@@ -356,7 +361,15 @@ class IndicatorExplorerView(QWidget):
         self.drill_table.doubleClicked.connect(self._on_drill_activated)
         self.drill_table.hide()
         dl.addWidget(self.drill_table, 1)
-        lay.addWidget(drill_box, 1)
+        self.drill_table.verticalHeader().setDefaultSectionSize(self.drill_table.fontMetrics().height() + 8)
+        parts = QSplitter(Qt.Orientation.Vertical)
+        parts.addWidget(splitter)
+        parts.addWidget(drill_box)
+        parts.setStretchFactor(0, 1)
+        parts.setStretchFactor(1, 1)
+        parts.setSizes([300, 300])  # half each, whatever the size hints say
+        parts.setChildrenCollapsible(False)
+        lay.addWidget(parts, 1)
 
         self.indicator_combo.currentIndexChanged.connect(self._on_indicator_changed)
         self.period_picker.changed.connect(lambda _p: self.compute())
@@ -413,7 +426,7 @@ class IndicatorExplorerView(QWidget):
             self.dim_combo.addItem(disaggregation_label(self.fw, d), d)
         self.dim_combo.setCurrentIndex(1 if ind.disaggregations else 0)
         self.dim_combo.blockSignals(False)
-        self.title_label.setText(f"<b>{ltr(ind.code)}</b> · <b>{indicator_label(ind)}</b> · {unit_label(ind)}")
+        self.title_label.setText(f"{rtl_mark()}<b>{ltr(ind.code)}</b> · <b>{indicator_label(ind)}</b> · {unit_label(ind)}")
         # The plan's own words exist in English only: shown in the English UI, a tooltip in Urdu.
         self.wording_label.setText(tr("The plan:") + f" “{ind.wording}”")
         self.wording_label.setToolTip(ind.definition)

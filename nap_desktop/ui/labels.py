@@ -69,3 +69,12 @@ def row_label(row: RecordRow, cl: CodeLists, *, masked: bool) -> str:
         return " · ".join([name or tr("(no name)"), *bits])
     rt = RECORD_TYPES[row.type]
     return " · ".join([pick(rt.label_en, rt.label_ur), *_summary_bits(row.type, row.summary, cl)])
+
+
+def row_details(row: RecordRow, cl: CodeLists, *, masked: bool) -> str:
+    """A list row's details without its type and date (for tables that show those apart)."""
+    if row.type == "person" or RECORD_TYPES[row.type].person_field:
+        name = row.name or (MASK if masked else "")
+        return " · ".join([*([name] if name else []), *person_bits(row.sex, row.age_years, row.citizenship, cl)])
+    rt = RECORD_TYPES[row.type]
+    return " · ".join(_summary_bits(row.type, {k: v for k, v in row.summary.items() if k != rt.date_field}, cl))

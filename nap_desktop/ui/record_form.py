@@ -76,7 +76,7 @@ from nap_desktop.ui.field_editors import (
     RefEditor,
     make_editor,
 )
-from nap_desktop.ui.i18n import N_, is_rtl, language, pick, tr
+from nap_desktop.ui.i18n import N_, language, pick, tr
 from nap_desktop.ui.labels import MASK, dto_label, row_label
 from nap_desktop.ui.record_list_view import RecordPickerDialog, capture_perm
 from nap_desktop.ui.session import SessionRef
@@ -911,7 +911,7 @@ class RecordFormDialog(QDialog):
             b = QPushButton(self._link_text(link))
             b.setObjectName(name)
             b.setAutoDefault(False)
-            b.setStyleSheet("text-align: left; padding: 4px 8px;" if not is_rtl() else "text-align: right; padding: 4px 8px;")
+            b.setStyleSheet("text-align: left; padding: 4px 8px;")  # NOTE: mirrored in Urdu: the reading start
             b.clicked.connect(lambda _c=False, t=link.row.type, i=link.row.id: self._open_record(t, i))
             return b
 
