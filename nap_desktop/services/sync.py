@@ -1080,6 +1080,10 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
         base_ctx = records_service._context(ws, s)  # the capture rules' context, with two facts replaced below
         seen: dict[str, set[str]] = {}
         rejected_ids: set[str] = set()
+
+        def note(problem: str) -> None:
+            if len(problems) < 1000:  # the first ones say what is wrong; a hostile bundle cannot fill memory
+                problems.append(problem)
         missing: list[str] = []
 
         # Facts the validator asks for, answered from this bundle and from one query per batch
@@ -1124,6 +1128,13 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
         applier = Applier(s)
         buffer: list[RecordLine] = []
 
+        def settle() -> None:
+            """Writes the batch; what follows finds these records in the store, so the per-batch
+            caches are dropped (memory stays flat however large the bundle)."""
+            applier.flush()
+            for cache in (seen, live, known, ages):
+                cache.clear()
+
         def process(batch: list[RecordLine]) -> None:
             nonlocal rejected
             if not batch:
@@ -1152,19 +1163,19 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                 cur = current.get(rl.id)
                 if rl.id in seen.get(type_name, ()) or rl.id in batch_ids:
                     rejected += 1
-                    problems.append(f"{type_name} {rl.id}: appears twice in the bundle")
+                    note(f"{type_name} {rl.id}: appears twice in the bundle")
                     continue
                 batch_ids.add(rl.id)
                 if not _within(parents, row["unit"], m.source_unit) or (cur is not None and not _within(parents, cur.unit, m.source_unit)):
                     rejected += 1
                     rejected_ids.add(rl.id)
-                    problems.append(f"{type_name} {rl.id}: belongs to a unit outside {m.source_unit}'s area")
+                    note(f"{type_name} {rl.id}: belongs to a unit outside {m.source_unit}'s area")
                     continue
                 refs = _ref_targets(rl)
                 if any(rid in rejected_ids for _, rid in refs):
                     rejected += 1
                     rejected_ids.add(rl.id)
-                    problems.append(f"{type_name} {rl.id}: refers to a record rejected above")
+                    note(f"{type_name} {rl.id}: refers to a record rejected above")
                     continue
                 for ref_type, rid in refs:
                     if rid not in seen.get(ref_type, ()) and rid not in known.get(ref_type, ()):
@@ -1180,12 +1191,12 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                     except ValidationError as exc:
                         rejected += 1
                         rejected_ids.add(rl.id)
-                        problems.append(f"{type_name} {rl.id}: {', '.join(sorted(exc.fields)) or 'invalid'}")
+                        note(f"{type_name} {rl.id}: {', '.join(sorted(exc.fields)) or 'invalid'}")
                         continue
                     except LineError as exc:
                         rejected += 1
                         rejected_ids.add(rl.id)
-                        problems.append(f"{type_name} {rl.id}: {exc}")
+                        note(f"{type_name} {rl.id}: {exc}")
                         continue
                 seen.setdefault(type_name, set()).add(rl.id)
                 if type_name == "person":
@@ -1230,17 +1241,17 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                     row_id = line.get("row", {}).get("id") if isinstance(line.get("row"), dict) else None
                     if isinstance(row_id, str):
                         rejected_ids.add(row_id)
-                    problems.append(f"line {n}: {exc}")
+                    note(f"line {n}: {exc}")
                     continue
                 if buffer and (buffer[0].type_name != t or len(buffer) >= _BATCH):
                     process(buffer)
                     buffer = []
-                    applier.flush()  # what follows may refer to these records
+                    settle()
                 buffer.append(rl)
             else:
                 process(buffer)
                 buffer = []
-                applier.flush()
+                settle()
                 if t == "_unit":
                     _apply_unit(s, line, parents, m.source_unit, problems)
                 elif t == "_audit":
@@ -1251,7 +1262,7 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
             if progress and n % 5000 == 0:
                 progress(n, f"{n} lines checked")
         process(buffer)
-        applier.flush()
+        settle()
         if counts != m.counts:
             raise BundleDamaged("The bundle holds other numbers of records than its manifest says: it was altered or damaged. Nothing was imported.")
         summary = ImportSummary(
