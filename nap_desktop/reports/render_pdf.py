@@ -31,6 +31,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
     CondPageBreak,
@@ -211,11 +212,31 @@ def _summary_table(rows: tuple[IndicatorRow, ...]) -> Table:
     return _table(data, [1.3 * cm, BODY_W - 1.3 * cm - 2.0 * cm - 3.0 * cm - 2.2 * cm, 2.0 * cm, 3.0 * cm, 2.2 * cm])
 
 
+def _plain(text: Any) -> str:
+    """Text for a plain (unwrapped) table cell: only characters Helvetica has."""
+    s = "" if text is None else str(text)
+    return s.replace("\u2212", "-").encode("cp1252", "replace").decode("cp1252")
+
+
+def _fit(text: Any, width: float, style: ParagraphStyle = S_CELL) -> Any:
+    """A plain string when it fits the column (fast to lay out), else a wrapping Paragraph."""
+    s = _plain(text)
+    if stringWidth(s, style.fontName, style.fontSize) <= width - 8:
+        return s
+    return Paragraph(escape(s), style)
+
+
 def _breakdown_table(ind: IndicatorRow) -> Table | None:
     percent = ind.kind == "percent"
-    head = [_p(h, S_HEAD) for h in (("Breakdown", "Key", "Percent", "Numerator", "Denominator") if percent else ("Breakdown", "Key", "Value"))]
+    widths = [4.2 * cm, 6.8 * cm, 2.2 * cm, 2.2 * cm, 2.4 * cm] if percent else [4.6 * cm, 8.0 * cm, 2.6 * cm]
+    head = list(("Breakdown", "Key", "Percent", "Numerator", "Denominator") if percent else ("Breakdown", "Key", "Value"))
     data: list[list[Any]] = [head]
-    spans: list[Any] = []
+    cmds: list[Any] = [
+        ("FONT", (0, 0), (-1, -1), "Helvetica", S_CELL.fontSize),
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", S_CELL.fontSize),
+        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+        ("ALIGN", (2, 1), (-1, -1), "RIGHT"),
+    ]
     for b in ind.breakdowns:
         rows = b.nonzero
         if not rows:
@@ -223,16 +244,15 @@ def _breakdown_table(ind: IndicatorRow) -> Table | None:
         start = len(data)
         label = b.label + ("" if b.additive or ind.kind == "status" else " *")
         for i, k in enumerate(rows):
-            cells = [_p(label if i == 0 else ""), _p(k.label), _num(k.value)]
+            cells = [_fit(label, widths[0]) if i == 0 else "", _fit(k.label, widths[1]), _plain(k.value.text)]
             if percent:
-                cells += [_num(k.numerator), _num(k.denominator)]
+                cells += [_plain(k.numerator.text if k.numerator else ""), _plain(k.denominator.text if k.denominator else "")]
             data.append(cells)
         if len(rows) > 1:
-            spans.append(("SPAN", (0, start), (0, len(data) - 1)))
+            cmds.append(("SPAN", (0, start), (0, len(data) - 1)))
     if len(data) == 1:
         return None
-    widths = [4.2 * cm, 6.8 * cm, 2.2 * cm, 2.2 * cm, 2.4 * cm] if percent else [4.6 * cm, 8.0 * cm, 2.6 * cm]
-    return _table(data, widths, style=spans)
+    return _table(data, widths, style=cmds)
 
 
 def _chart(ind: IndicatorRow) -> Drawing | None:
@@ -292,15 +312,13 @@ def _axis_format(v: float) -> str:
 
 def _objective(number: int, title: str, rows: tuple[IndicatorRow, ...], external: bool) -> list[Any]:
     out: list[Any] = [Paragraph(f"Objective {number}", S_H1), Paragraph(_t(title), S_BODY), Spacer(1, 0.3 * cm), _summary_table(rows)]
-    details = [r for r in rows if _breakdown_table(r) is not None]
+    tables = {r.code: t for r in rows if (t := _breakdown_table(r)) is not None}
+    details = [r for r in rows if r.code in tables]
     if details:
         out.append(Paragraph("Breakdowns", S_H2))
         out.append(Paragraph("Keys with no count are left out. * marks a breakdown whose keys need not add up (one person can count under several keys).", S_SMALL))
     for r in details:
-        block: list[Any] = [Paragraph(f"{_t(r.code)} {_t(r.short)}", S_H3)]
-        t = _breakdown_table(r)
-        if t is not None:
-            block.append(t)
+        block: list[Any] = [Paragraph(f"{_t(r.code)} {_t(r.short)}", S_H3), tables[r.code]]
         chart = _chart(r)
         if chart is not None:
             block += [Spacer(1, 0.15 * cm), chart]

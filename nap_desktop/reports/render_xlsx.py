@@ -48,6 +48,27 @@ def _header(ws: Worksheet, columns: list[tuple[str, float]]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}1"
+    if any(len(name) > width for name, width in columns):
+        ws.row_dimensions[1].height = 30
+
+
+def _fit_rows(ws: Worksheet, widths: dict[int, float], *, first: int = 1) -> None:
+    """Row heights for wrapped text (spreadsheet programs do not grow rows written by a library),
+    and a print layout: landscape, one page wide, the header row repeated."""
+    for row in ws.iter_rows(min_row=first):
+        lines = 1
+        for c in row:
+            w = widths.get(c.column)
+            if w and isinstance(c.value, str) and c.alignment is not None and c.alignment.wrap_text:
+                per_line = max(int(w * 1.15) - 1, 1)  # characters per line at the default font
+                n = sum(max(1, -(-len(part) // per_line)) for part in c.value.split("\n"))
+                lines = max(lines, n)
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = 15 * lines
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _put(ws: Worksheet, row: int, col: int, s: Shown | None, fmt: str) -> None:
@@ -107,6 +128,7 @@ def _summary(wb: Workbook, view: ReportView) -> None:
         ws.cell(row=r, column=1, value="Note").font = Font(bold=True)
         ws.cell(row=r, column=2, value=line).alignment = WRAP
         r += 1
+    _fit_rows(ws, {1: 30, 2: 70})
 
 
 _OBJ_COLUMNS = [
@@ -128,9 +150,10 @@ def _objective(wb: Workbook, number: int, title: str, rows: tuple[IndicatorRow, 
     r = 2
     for ind in rows:
         fmt = _value_fmt(ind.kind)
-        ws.cell(row=r, column=1, value=ind.code).font = Font(bold=True)
+        c = ws.cell(row=r, column=1, value=ind.code)
+        c.font, c.alignment = Font(bold=True), TOP
         ws.cell(row=r, column=2, value=ind.wording).alignment = WRAP
-        ws.cell(row=r, column=3, value="Total")
+        ws.cell(row=r, column=3, value="Total").alignment = TOP
         if ind.kind == "status":
             ws.cell(row=r, column=5, value=ind.value.number).alignment = TOP
         else:
@@ -148,7 +171,7 @@ def _objective(wb: Workbook, number: int, title: str, rows: tuple[IndicatorRow, 
         for b in ind.breakdowns:
             kfmt = FMT_PCT if b.percent else (FMT_CHANGE if ind.kind == "change" and b.dim != "measure" else FMT_COUNT)
             for k in b.rows:
-                ws.cell(row=r, column=1, value=ind.code)
+                ws.cell(row=r, column=1, value=ind.code).alignment = TOP
                 ws.cell(row=r, column=3, value=b.label).alignment = WRAP
                 ws.cell(row=r, column=4, value=k.label).alignment = WRAP
                 _put(ws, r, 5, k.value, kfmt)
@@ -156,6 +179,8 @@ def _objective(wb: Workbook, number: int, title: str, rows: tuple[IndicatorRow, 
                 _put(ws, r, 7, k.denominator, FMT_COUNT)
                 r += 1
     ws.cell(row=r + 1, column=1, value=f"Objective {number}: {title}").font = Font(italic=True)
+    _fit_rows(ws, {i: w for i, (_, w) in enumerate(_OBJ_COLUMNS, start=1)}, first=2)
+    ws.print_title_rows = "1:1"
 
 
 def _data(wb: Workbook, view: ReportView) -> None:
@@ -178,6 +203,8 @@ def _data(wb: Workbook, view: ReportView) -> None:
                     cell.number_format = FMT_COUNT
             elif isinstance(v, str) and v in ("<5", "x"):
                 cell.alignment = Alignment(horizontal="right")
+    _fit_rows(ws, {}, first=2)
+    ws.print_title_rows = "1:1"
 
 
 def _definitions(wb: Workbook, view: ReportView) -> None:
@@ -186,6 +213,8 @@ def _definitions(wb: Workbook, view: ReportView) -> None:
     for r, ind in enumerate(view.indicators, start=2):
         for c, v in enumerate((ind.code, ind.wording, ind.kind, ind.unit, ind.definition), start=1):
             ws.cell(row=r, column=c, value=v).alignment = WRAP
+    _fit_rows(ws, {1: 8, 2: 50, 3: 9, 4: 18, 5: 90}, first=2)
+    ws.print_title_rows = "1:1"
 
 
 def xlsx_bytes(view: ReportView) -> bytes:
