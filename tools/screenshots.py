@@ -33,6 +33,107 @@ SCREENS = (
 )
 
 
+SYNC_SCREENS = ("sync", "sync-conflict")
+SYNC_PASSWORD = "Border-Sync-Peshawar-26!"
+SYNC_HEAD = "circ.psh"
+
+
+def _build_sync_sites(folder: Path) -> Path:
+    """HQ, the Peshawar circle and its Torkham post, enrolled, with bundles sent both ways: the
+    circle has imported two of the post's bundles, holds a third (one is missing), has a conflict
+    and has sent its own bundle to HQ (acknowledged) and another one (awaiting HQ's receipt).
+    Returns the circle's folder (its head signs in with :data:`SYNC_PASSWORD`)."""
+    from nap_desktop.services import records, sync
+    from nap_desktop.services.users import add_user
+    from nap_desktop.services.workspace import init_workspace, open_workspace
+
+    usb = folder / "usb"
+
+    def site(name: str, kind: str, unit: str, **extra: Any) -> Any:
+        init_workspace(folder / name, site_kind=kind, unit=unit, admin="admin", admin_password=SYNC_PASSWORD, **extra)
+        return open_workspace(folder / name, "admin", SYNC_PASSWORD)
+
+    hq = site("hq", "hq", "HQ", recovery_identity_out=folder / "hq-recovery.age", recovery_passphrase=SYNC_PASSWORD)
+    recipient = hq.wf.recovery.recipient
+    circle = site("circle", "circle", "C-PSH", recovery_recipient=recipient)
+    post = site("post", "post", "P-TORKHAM", recovery_recipient=recipient)
+    try:
+        add_user(hq, username="analyst", full_name="HQ Analyst", role="hq_analyst", unit="HQ", password=SYNC_PASSWORD, must_change_password=False)
+        add_user(circle, username=SYNC_HEAD, full_name="Circle Head", role="circle_head", unit="C-PSH", password=SYNC_PASSWORD, must_change_password=False)
+        add_user(post, username="officer", full_name="Post Officer", role="officer", unit="P-TORKHAM", password=SYNC_PASSWORD, must_change_password=False)
+        for ws in (circle, post):
+            resp = sync.enrol_approve(hq, sync.enrol_request(ws, usb).path, out_dir=usb)
+            sync.enrol_accept(ws, resp.path, expected_fingerprint=resp.root_fingerprint)
+        for f in sync.write_registry_bundles(hq, usb):
+            if "C-PSH" in f.name:
+                sync.import_bundle(circle, f)
+        circle.lock()
+        post.lock()
+        hq.lock()
+        head = open_workspace(folder / "circle", SYNC_HEAD, SYNC_PASSWORD)
+        off = open_workspace(folder / "post", "officer", SYNC_PASSWORD)
+        ana = open_workspace(folder / "hq", "analyst", SYNC_PASSWORD)
+        try:
+            person = records.create_record(
+                off, "person", {"given_name": "Ayesha", "family_name": "Bibi", "sex": "female", "age_years": 24, "citizenship": "pk", "residence_province": "kp", "residence_district": "Peshawar"}
+            )
+            sync.import_bundle(head, sync.export_changes(off, usb).path)
+            records.update_record(head, person.id, {"residence_district": "Mardan", "phone": "+92 300 7654321"})
+            records.update_record(off, person.id, {"residence_district": "Khyber", "marital_status": "married"})
+            sync.import_bundle(head, sync.export_changes(off, usb).path)  # the conflict
+            records.create_record(off, "person", {"given_name": "Gul", "family_name": "Khan", "sex": "male", "age_years": 31, "citizenship": "af"})
+            sync.export_changes(off, usb / "lost")  # never reaches the circle
+            records.create_record(off, "person", {"given_name": "Noor", "family_name": "Jan", "sex": "female", "age_years": 19, "citizenship": "pk"})
+            sync.import_bundle(head, sync.export_changes(off, usb).path)  # held: the previous one is missing
+            records.create_record(head, "person", {"given_name": "Sana", "family_name": "Iqbal", "sex": "female", "age_years": 27, "citizenship": "pk"})
+            to_hq = usb / "to-hq"
+            first = sync.export_changes(head, to_hq)
+            for r in sync.import_files(ana, [first.path, *first.relayed]):
+                if not isinstance(r, Exception) and r.receipt is not None and r.source_unit == "C-PSH":
+                    sync.import_bundle(head, r.receipt)
+            records.create_record(head, "person", {"given_name": "Bilal", "family_name": "Ahmed", "sex": "male", "age_years": 35, "citizenship": "pk"})
+            sync.export_changes(head, to_hq)  # awaiting HQ's receipt
+            records.create_record(head, "person", {"given_name": "Zara", "family_name": "Shah", "sex": "female", "age_years": 22, "citizenship": "pk"})
+        finally:
+            for ws in (head, off, ana):
+                ws.lock()
+    finally:
+        for ws in (hq, circle, post):
+            if not ws.locked:
+                ws.lock()
+    return folder / "circle"
+
+
+def render_sync(lang: str, shooter: Shooter, circle: Path) -> None:
+    """The circle head's sync screen and its conflict, side by side."""
+    from nap_desktop.services.workspace import open_workspace
+    from nap_desktop.ui import i18n
+    from nap_desktop.ui.main_window import MainWindow
+    from nap_desktop.ui.session import SessionRef
+
+    i18n.set_language(lang)
+    ws = open_workspace(circle, SYNC_HEAD, SYNC_PASSWORD)
+    try:
+        main = MainWindow(SessionRef(ws))
+        main.resize(1340, 800)
+        main.show()
+        shooter.settle(lambda: main.start_page.loaded)
+        view = main.show_sync()
+        shooter.settle(lambda: view.loaded)
+        shooter.shoot(main, f"{lang}-sync")
+        view.tabs.setCurrentIndex(view.conflicts_tab)
+        dlg = view.open_conflict(0)
+        dlg.resize(960, 640)
+        shooter.settle(lambda: dlg.detail is not None)
+        shooter.shoot(dlg, f"{lang}-sync-conflict")
+        dlg.close()
+        main._quitting = True  # noqa: SLF001
+        main.close()
+        main.deleteLater()
+    finally:
+        ws.lock()
+
+
 def _sample_records(ws: Any) -> dict[str, str]:
     """A few hand-made records whose forms are shown (ids by name)."""
     from nap_desktop.domain.validation import HTCDS_CONSENT
@@ -259,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     ap.add_argument("--records", type=int, default=3000, help="demo records to generate (if the generator is installed)")
     ap.add_argument("--lang", choices=("en", "ur"), action="append", help="only this language (repeatable)")
+    ap.add_argument("--sync-only", action="store_true", help="only the sync screens (faster)")
     args = ap.parse_args(argv)
     if not os.environ.get("DISPLAY") and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
         print("error: set DISPLAY (e.g. run Xvfb :99 and DISPLAY=:99)", file=sys.stderr)
@@ -273,12 +375,17 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="nap-shots-") as tmp:
         scratch = Path(tmp)
         os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")
-        path, ids = _build_workspace(scratch, args.records)
         shooter = Shooter(Path(args.out))
+        if not args.sync_only:
+            path, ids = _build_workspace(scratch, args.records)
+            for lang in args.lang or ["en", "ur"]:
+                render(lang, shooter, path, ids, scratch)
+        circle = _build_sync_sites(scratch / "sync")
         for lang in args.lang or ["en", "ur"]:
-            render(lang, shooter, path, ids, scratch)
+            render_sync(lang, shooter, circle)
     collector.stop()
-    missing = [f"{lang}-{name}" for lang in args.lang or ["en", "ur"] for name in SCREENS if not (Path(args.out) / f"{lang}-{name}.png").exists()]
+    screens = SYNC_SCREENS if args.sync_only else SCREENS + SYNC_SCREENS
+    missing = [f"{lang}-{name}" for lang in args.lang or ["en", "ur"] for name in screens if not (Path(args.out) / f"{lang}-{name}.png").exists()]
     print(f"{len(shooter.saved)} screenshots in {args.out}")
     if missing:
         print(f"error: not rendered: {', '.join(missing)}", file=sys.stderr)

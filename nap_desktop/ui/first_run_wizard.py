@@ -442,6 +442,7 @@ class CreatePage(QWizardPage):
         w.setButtonText(QWizard.WizardButton.FinishButton, tr("Create"))
         w.setButtonText(QWizard.WizardButton.CommitButton, tr("Create and write the request"))
         self.setCommitPage(w.joining)
+        self.setSubTitle(tr("Check the details, then press Create and write the request.") if w.joining else tr("Check the details, then press Create."))
 
     def nextId(self) -> int:  # noqa: N802
         return PAGE_JOINED if self._wizard.joining else -1
@@ -482,9 +483,9 @@ class JoinedPage(QWizardPage):
             _say(self.error, user_message(r) if isinstance(r, UserFacingError) else tr("The enrolment request could not be written."))
             _say(self.error, self.error.text() + "\n" + tr("The workspace was created. Make the request later from the Sync screen (Make enrolment request…)."))
         elif r is not None:
-            from nap_desktop.ui.sync_models import request_written_text
+            from nap_desktop.ui.sync_models import request_written_text, rtl_safe
 
-            self.result_label.setText(request_written_text(r))
+            self.result_label.setText(rtl_safe(request_written_text(r)))
             _say(self.error, "")
 
     def nextId(self) -> int:  # noqa: N802

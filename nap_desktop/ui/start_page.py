@@ -137,11 +137,11 @@ class StartPage(QWidget):
             return
         bits = []
         if st.site_kind != "hq":
-            bits.append(tr("{n} changes not yet sent").format(n=fmt_int(st.pending_records)))
-            bits.append(tr("{n} bundles awaiting HQ's receipt").format(n=fmt_int(len(st.unacknowledged))))
-        bits.append(tr("{n} open conflicts").format(n=fmt_int(st.open_conflicts)))
+            bits.append(tr("changes not yet sent: {n}").format(n=fmt_int(st.pending_records)))
+            bits.append(tr("bundles awaiting HQ's receipt: {n}").format(n=fmt_int(len(st.unacknowledged))))
+        bits.append(tr("open conflicts: {n}").format(n=fmt_int(st.open_conflicts)))
         if st.held:
-            bits.append(tr("{n} bundles held").format(n=fmt_int(len(st.held))))
+            bits.append(tr("bundles held: {n}").format(n=fmt_int(len(st.held))))
         label.setText(" · ".join(bits))
         label.setStyleSheet("color: #b00020;" if st.open_conflicts or st.held else "")
 

@@ -41,6 +41,7 @@ from nap_desktop.ui.sync_models import (
     CompareModel,
     ImportResultModel,
     counts_text,
+    rtl_safe,
 )
 from nap_desktop.ui.widgets import Banner, heading, primary_button
 from nap_desktop.ui.workers import Op, OpContext, run_op
@@ -48,13 +49,24 @@ from nap_desktop.ui.workers import Op, OpContext, run_op
 logger = logging.getLogger(__name__)
 
 
+class SyncBanner(Banner):
+    """A banner whose lines start right to left in Urdu (paths and ids inside stay whole)."""
+
+    def show_message(self, kind: str, text: str) -> None:  # noqa: D102
+        super().show_message(kind, rtl_safe(text))
+
+
+def set_ltr(label: QLabel, text: str) -> None:
+    """Shows an id, a fingerprint or a path in one left-to-right piece, at the UI's reading edge."""
+    label.setText(rtl_safe(ltr(text)))
+
+
 def mono(text: str, size: float = 1.0) -> QLabel:
-    """A label in a fixed-width font (fingerprints, paths): left to right even in Urdu."""
+    """A label in a fixed-width font (fingerprints, key ids); fill it with :func:`set_ltr`."""
     label = QLabel(text)
     f = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
     f.setPointSizeF(f.pointSizeF() * size)
     label.setFont(f)
-    label.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setWordWrap(True)
     return label
@@ -166,7 +178,7 @@ class ImportDialog(_WorkDialog):
         super().__init__(parent)
         self.setObjectName("importDialog")
         self.setWindowTitle(tr("Import bundles"))
-        self.resize(980, 460)
+        self.resize(1120, 520)
         self.ref = ref
         self.paths = [Path(p) for p in paths]
         self.applied = False
@@ -184,7 +196,7 @@ class ImportDialog(_WorkDialog):
         self.totals_label.setObjectName("importTotals")
         self.totals_label.setWordWrap(True)
         lay.addWidget(self.totals_label)
-        self.banner = Banner()
+        self.banner = SyncBanner()
         self.banner.setObjectName("importBanner")
         lay.addWidget(self.banner)
         row = QHBoxLayout()
@@ -217,12 +229,15 @@ class ImportDialog(_WorkDialog):
         self.results = results
         self.model.set_rows(results)
         self.table.resizeColumnsToContents()
+        for key in ("file", "result"):  # the problems column gets the room; full names in tooltips
+            col = self.model.column_of(key)
+            self.table.setColumnWidth(col, min(self.table.columnWidth(col), 230))
         self.table.resizeRowsToContents()
         t = self.model.totals()
         text = counts_text(t["new"], t["updated"], t["identical"], t["conflicts"])
-        text += " · " + tr("{n} rejected").format(n=fmt_int(t["rejected"]))
+        text += " · " + tr("rejected: {n}").format(n=fmt_int(t["rejected"]))
         if t["refused"]:
-            text += " · " + tr("{n} file(s) refused").format(n=fmt_int(t["refused"]))
+            text += " · " + tr("files refused: {n}").format(n=fmt_int(t["refused"]))
         self.totals_label.setText(text)
 
     def importable(self) -> bool:
@@ -251,8 +266,9 @@ class ImportDialog(_WorkDialog):
         receipts = [r.receipt for _n, r in results if not isinstance(r, BaseException) and r.receipt]
         text = tr("Imported. Each bundle was applied whole or not at all.")
         if receipts:
-            text += "\n" + tr("Receipts for the sending units were written to:") + "\n" + "\n".join(ltr(str(p)) for p in receipts)
-            text += "\n" + tr("Send each unit its receipt with the next bundle going out to it.")
+            folders = sorted({str(p.parent) for p in receipts})
+            text += "\n" + tr("{n} receipt(s) for the sending units were written to:").format(n=fmt_int(len(receipts))) + "\n" + "\n".join(ltr(f) for f in folders)
+            text += "\n" + tr("Send each unit its receipt (the file name starts with the unit's code) with the next bundle going out to it.")
         self.banner.show_message("ok", text)
         self.imported.emit()
         refused = [r for _n, r in results if isinstance(r, BaseException)]
@@ -309,7 +325,7 @@ class ConflictDialog(_WorkDialog):
         self.legend = QLabel(tr("Fields that differ are highlighted."))
         self.legend.setStyleSheet("color: #555;")
         lay.addWidget(self.legend)
-        self.banner = Banner()
+        self.banner = SyncBanner()
         lay.addWidget(self.banner)
         row = QHBoxLayout()
         self.close_button = QPushButton(tr("Close"))
@@ -346,11 +362,11 @@ class ConflictDialog(_WorkDialog):
         rt = RECORD_TYPES[detail.info.record_type]
         info = detail.info
         self.title.setText(tr("Conflict: {what}").format(what=pick(rt.label_en, rt.label_ur)))
-        self.meta.setText(
+        self.meta.setText(rtl_safe(
             tr("Record {id} · version here {local} · incoming version {incoming} from {unit}").format(
                 id=ltr(info.record_id[:8]), local=info.local_version, incoming=info.incoming_version, unit=unit_text(self.ref, info.source_unit)
             )
-        )
+        ))
         if detail.masked:
             self.legend.setText(tr("Fields that differ are highlighted.") + " " + tr("Personal fields are hidden (•••) for your role; they are decided with the rest of the record."))
 
@@ -426,7 +442,7 @@ class ApproveDialog(_WorkDialog):
         r.addWidget(choose)
         form.addRow(tr("Write the answer to:"), box)
         lay.addLayout(form)
-        self.banner = Banner()
+        self.banner = SyncBanner()
         self.banner.setObjectName("approveBanner")
         lay.addWidget(self.banner)
         row = QHBoxLayout()
@@ -454,10 +470,10 @@ class ApproveDialog(_WorkDialog):
     def _on_read(self, info: sync.EnrolRequestInfo) -> None:
         self.info = info
         self.fields["kind"].setText(tr("Key rotation of an enrolled device") if info.rotation else tr("New device"))
-        self.fields["unit"].setText(unit_text(self.ref, info.unit))
+        self.fields["unit"].setText(rtl_safe(unit_text(self.ref, info.unit)))
         self.fields["site"].setText(tr(SITE_KINDS.get(info.site_kind, info.site_kind)))
-        self.fields["device"].setText(ltr(info.device_id))
-        self.fields["key"].setText(info.key_fingerprint)
+        set_ltr(self.fields["device"], info.device_id)
+        set_ltr(self.fields["key"], info.key_fingerprint)
         if not info.unit_known:
             self.banner.show_message("error", tr("Unit {unit} is not an active unit here. Add it under Units first.").format(unit=info.unit))
         elif info.already_enrolled and not info.rotation:
@@ -539,7 +555,7 @@ class AcceptDialog(_WorkDialog):
         self.match_label.setWordWrap(True)
         form.addRow("", self.match_label)
         lay.addLayout(form)
-        self.banner = Banner()
+        self.banner = SyncBanner()
         self.banner.setObjectName("acceptBanner")
         lay.addWidget(self.banner)
         row = QHBoxLayout()
@@ -561,7 +577,7 @@ class AcceptDialog(_WorkDialog):
 
     def _on_read(self, info: sync.EnrolResponseInfo) -> None:
         self.info = info
-        self.file_fp.setText(info.root_fingerprint)
+        set_ltr(self.file_fp, info.root_fingerprint)
         self.typed.setFocus()
         self._update()
 
@@ -630,9 +646,12 @@ class RevokeDialog(_WorkDialog):
         explain.setWordWrap(True)
         lay.addWidget(explain)
         form = QFormLayout()
-        form.addRow(tr("Unit:"), QLabel(unit_text(ref, device.unit)))
-        form.addRow(tr("Device:"), mono(device.device_id))
-        form.addRow(tr("Keys:"), mono(", ".join(k for k, _s in device.keys)))
+        form.addRow(tr("Unit:"), QLabel(rtl_safe(unit_text(ref, device.unit))))
+        device_label, keys_label = mono(""), mono("")
+        set_ltr(device_label, device.device_id)
+        set_ltr(keys_label, ", ".join(k for k, _s in device.keys))
+        form.addRow(tr("Device:"), device_label)
+        form.addRow(tr("Keys:"), keys_label)
         self.reason = QComboBox()
         self.reason.setObjectName("revokeReason")
         self.reason.addItem(tr("— choose —"), None)
@@ -641,7 +660,7 @@ class RevokeDialog(_WorkDialog):
         self.reason.currentIndexChanged.connect(lambda _i: self._update())
         form.addRow(tr("Reason:"), self.reason)
         lay.addLayout(form)
-        self.banner = Banner()
+        self.banner = SyncBanner()
         self.banner.setObjectName("revokeBanner")
         lay.addWidget(self.banner)
         row = QHBoxLayout()

@@ -19,7 +19,7 @@ from nap_desktop.domain.codelists import CodeLists
 from nap_desktop.domain.records import RECORD_TYPES, FieldSpec
 from nap_desktop.errors import UserFacingError
 from nap_desktop.services.sync import BundleInfo, ConflictDetail, ConflictInfo, DeviceInfo, EnrolResult, ImportSummary
-from nap_desktop.ui.i18n import N_, fmt_int, ltr, pick, tr
+from nap_desktop.ui.i18n import N_, fmt_int, is_rtl, ltr, pick, tr
 from nap_desktop.ui.widgets import code_label
 
 RowRole = Qt.ItemDataRole.UserRole + 2
@@ -55,6 +55,21 @@ REVOKE_REASONS = {
 }
 
 
+def rtl_safe(text: str) -> str:
+    """Text for a word-wrapping label: in Urdu every line starts right to left.
+
+    NOTE: Qt takes a wrapped label's direction from each line's first letter, so a line that starts
+    with a unit code, a number or a path would be laid out left to right, at the wrong edge.
+    """
+    if not is_rtl():
+        return text
+    return "\n".join("\u200f" + line for line in text.split("\n"))
+
+
+def _latin(text: str) -> bool:
+    return not any("\u0600" <= ch <= "\u06ff" for ch in text)
+
+
 def when(value: datetime | None) -> str:
     """A timestamp as the officer reads it (local time, minutes)."""
     if value is None:
@@ -71,7 +86,7 @@ def seq_range(seq_from: int, seq_to: int) -> str:
 
 def counts_text(new: int, updated: int, identical: int, conflicts: int) -> str:
     """The four numbers of an import in one line."""
-    return tr("{new} new · {updated} updated · {identical} identical · {conflicts} conflicts").format(
+    return tr("new: {new} · updated: {updated} · identical: {identical} · conflicts: {conflicts}").format(
         new=fmt_int(new), updated=fmt_int(updated), identical=fmt_int(identical), conflicts=fmt_int(conflicts)
     )
 
@@ -254,7 +269,7 @@ class DeviceTableModel(DtoTableModel):
         if key == "device":
             return ltr(d.device_id[:8])
         if key == "keys":
-            return ", ".join(f"{ltr(k)} ({tr(KEY_STATUSES.get(s, s))})" for k, s in d.keys)
+            return ", ".join(f"{ltr(group4(k))} ({tr(KEY_STATUSES.get(s, s))})" for k, s in d.keys)
         if key == "seq":
             return fmt_int(d.last_seq) if d.last_seq else "—"
         if key == "date":
@@ -308,7 +323,8 @@ class ImportResultModel(DtoTableModel):
                 n = fmt_int(r.acknowledged)
                 return tr("Key registry update") if r.kind == "registry" else tr("Receipt for {n} bundle(s)").format(n=n)
             if r.outcome == "held" and r.missing:
-                return tr("Held: changes {a}–{b} have not arrived").format(a=r.missing[0], b=r.missing[1])
+                a, b = r.missing
+                return tr("Held: change {a} has not arrived").format(a=a) if a == b else tr("Held: changes {a}–{b} have not arrived").format(a=a, b=b)
             return tr(OUTCOMES.get(r.outcome, r.outcome))
         if key in self._NUMBERS:
             if r.kind != "changes" or r.outcome in ("held", "already imported"):
@@ -327,7 +343,7 @@ class ImportResultModel(DtoTableModel):
             return _NUMERIC
         if role == Qt.ItemDataRole.ForegroundRole and bad and key in ("result", "rejected", "problems"):
             return ERROR_BRUSH
-        if role == Qt.ItemDataRole.ToolTipRole and key == "problems":
+        if role == Qt.ItemDataRole.ToolTipRole and key in ("problems", "file", "result"):
             return self.display(row, key) or None
         return None
 
@@ -374,7 +390,8 @@ def format_value(spec: FieldSpec, value: Any, cl: CodeLists) -> str:
         return "; ".join(bits)
     if isinstance(value, list):
         return "; ".join(_item_text(v, cl) for v in value)
-    return str(value)
+    text = str(value)
+    return ltr(text) if _latin(text) else text  # a phone number or a Latin name stays in one piece
 
 
 _ITEM_LISTS = {"type": "route_event_type", "country": "citizenship", "event": "stage_event"}

@@ -43,9 +43,9 @@ from nap_desktop.services import sync
 from nap_desktop.ui.errors import show_exception
 from nap_desktop.ui.i18n import fmt_int, ltr, tr
 from nap_desktop.ui.session import SessionRef
-from nap_desktop.ui.sync_dialogs import AcceptDialog, ApproveDialog, ConflictDialog, ImportDialog, RevokeDialog, mono, table_view, unit_text
-from nap_desktop.ui.sync_models import SITE_KINDS, BundleTableModel, ConflictTableModel, DeviceTableModel, group4, request_written_text
-from nap_desktop.ui.widgets import Banner, heading
+from nap_desktop.ui.sync_dialogs import AcceptDialog, ApproveDialog, ConflictDialog, ImportDialog, RevokeDialog, SyncBanner, mono, table_view, unit_text
+from nap_desktop.ui.sync_models import SITE_KINDS, BundleTableModel, ConflictTableModel, DeviceTableModel, group4, request_written_text, rtl_safe
+from nap_desktop.ui.widgets import heading
 from nap_desktop.ui.workers import Op, OpContext, run_op
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,9 @@ def held_lines(bundles: list[sync.BundleInfo]) -> list[str]:
     out = []
     for b in sorted((b for b in bundles if b.state == "held"), key=lambda b: (b.source_unit, b.seq_from)):
         before = last.get(b.source_unit, 0)
-        if b.seq_from > before + 1:
+        if b.seq_from == before + 2:
+            out.append(tr("From {unit}: change {a} has not arrived yet").format(unit=b.source_unit, a=before + 1))
+        elif b.seq_from > before + 2:
             out.append(tr("From {unit}: changes {a}–{b} have not arrived yet").format(unit=b.source_unit, a=before + 1, b=b.seq_from - 1))
         else:
             out.append(tr("From {unit}: waits for records of another unit's bundle").format(unit=b.source_unit))
@@ -113,7 +115,7 @@ class SyncView(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         top.addWidget(self.refresh_button)
         lay.addLayout(top)
-        self.banner = Banner()
+        self.banner = SyncBanner()
         self.banner.setObjectName("syncBanner")
         lay.addWidget(self.banner)
 
@@ -273,33 +275,29 @@ class SyncView(QWidget):
         self.snapshot = snap
         st = snap.status
         if not self.field:
-            self.info["enrolment"].setText(tr("This is HQ: it issues the key registry and approves the other units' computers."))
+            self._set("enrolment", tr("This is HQ: it issues the key registry and approves the other units' computers."))
             self.info["enrolment"].setStyleSheet("")
         elif st.enrolled:
-            self.info["enrolment"].setText(tr("Enrolled with HQ."))
+            self._set("enrolment", tr("Enrolled with HQ."))
             self.info["enrolment"].setStyleSheet("color: #1e5b2b;")
         else:
-            self.info["enrolment"].setText(
-                tr("Not enrolled yet. The administrator makes an enrolment request, sends it to HQ, and accepts HQ's answer here.")
-            )
+            self._set("enrolment", tr("Not enrolled yet. The administrator makes an enrolment request, sends it to HQ, and accepts HQ's answer here."))
             self.info["enrolment"].setStyleSheet("color: #b00020;")
-        self.info["unit"].setText(f"{unit_text(self.ref, st.unit)} · {tr(SITE_KINDS.get(st.site_kind, st.site_kind))}")
+        self._set("unit", f"{unit_text(self.ref, st.unit)} · {tr(SITE_KINDS.get(st.site_kind, st.site_kind))}")
         if st.registry_version is not None and st.registry_expires is not None:
-            self.info["registry"].setText(
-                tr("version {version}, valid until {date}").format(version=st.registry_version, date=ltr(st.registry_expires.strftime("%Y-%m-%d")))
-            )
+            self._set("registry", tr("version {version}, valid until {date}").format(version=st.registry_version, date=ltr(st.registry_expires.strftime("%Y-%m-%d"))))
         else:
-            self.info["registry"].setText(tr("none yet"))
-        self.info["root"].setText(st.root_fingerprint or "—")
-        self.info["key"].setText(group4(st.key_id) if st.key_id else "—")
+            self._set("registry", tr("none yet"))
+        self._set("root", ltr(st.root_fingerprint) if st.root_fingerprint else "—")
+        self._set("key", ltr(group4(st.key_id)) if st.key_id else "—")
         if self.field:
-            self.info["pending"].setText(fmt_int(st.pending_records))
-            self.info["unacked"].setText(fmt_int(len(st.unacknowledged)))
-            self.info["retention"].setText(tr("{n} days").format(n=fmt_int(st.retention_days)))
+            self._set("pending", fmt_int(st.pending_records))
+            self._set("unacked", fmt_int(len(st.unacknowledged)))
+            self._set("retention", tr("{n} days").format(n=fmt_int(st.retention_days)))
         held = held_lines(snap.bundles)
-        self.info["held"].setText("\n".join(held) if held else tr("none"))
+        self._set("held", "\n".join(held) if held else tr("none"))
         self.info["held"].setStyleSheet("color: #8a5a00;" if held else "")
-        self.info["conflicts"].setText(fmt_int(st.open_conflicts))
+        self._set("conflicts", fmt_int(st.open_conflicts))
         self.info["conflicts"].setStyleSheet("color: #b00020; font-weight: bold;" if st.open_conflicts else "")
         self.bundle_model.set_rows(snap.bundles)
         self.bundle_table.resizeColumnsToContents()
@@ -343,7 +341,10 @@ class SyncView(QWidget):
 
     def say(self, kind: str, text: str) -> None:
         """Shows the outcome of the last action above the status."""
-        self.banner.show_message(kind, text)
+        self.banner.show_message(kind, rtl_safe(text))
+
+    def _set(self, key: str, text: str) -> None:
+        self.info[key].setText(rtl_safe(text))
 
     def ask(self, title: str, text: str) -> bool:
         """A yes/no question (tests replace it)."""

@@ -136,7 +136,7 @@ def test_post_exports_hq_checks_then_imports_and_the_receipt_comes_back(
     bad = column(m, "file").index(half.name)
     assert (cell(m, good, "result"), cell(m, good, "new"), cell(m, good, "conflicts"), cell(m, good, "rejected")) == ("Ready to import", "2", "0", "0")
     assert cell(m, bad, "result") == "Refused" and "incomplete" in cell(m, bad, "problems")
-    assert dlg.totals_label.text().startswith("2 new · 0 updated · 0 identical · 0 conflicts · 0 rejected · 1 file(s) refused")
+    assert dlg.totals_label.text().startswith("new: 2 · updated: 0 · identical: 0 · conflicts: 0 · rejected: 0 · files refused: 1")
     assert row_counts(ana) == before, "a dry run changes nothing"
     assert dlg.import_button.isEnabled()
     qtbot.mouseClick(dlg.import_button, Qt.MouseButton.LeftButton)
@@ -145,13 +145,14 @@ def test_post_exports_hq_checks_then_imports_and_the_receipt_comes_back(
     assert cell(m, good, "result") == "Imported" and cell(m, good, "new") == "2"
     assert counts_by_type(ana)["person"] == 2
     receipts = [r.receipt for _n, r in dlg.results if not isinstance(r, BaseException)]
-    assert receipts[0] is not None and receipts[0].exists() and str(receipts[0]) in dlg.banner.text()
+    assert receipts[0] is not None and receipts[0].exists() and str(receipts[0].parent) in dlg.banner.text()
+    assert "1 receipt(s) for the sending units were written to:" in dlg.banner.text()
     assert [b.objectName() for b in shown_boxes] == ["userErrorBox"], "the refused file is shown the one way"
     assert "incomplete" in shown_boxes[0].text()
     dlg.close()
     wait_idle(qtbot)
     assert column(hq.bundle_model, "state") == ["Imported"]
-    assert column(hq.bundle_model, "summary") == ["2 new · 0 updated · 0 identical · 0 conflicts"]
+    assert column(hq.bundle_model, "summary") == ["new: 2 · updated: 0 · identical: 0 · conflicts: 0"]
 
     # The receipt travels back; the post marks its bundle acknowledged.
     back = post.import_files([receipts[0]])
@@ -332,7 +333,7 @@ def test_hq_revokes_a_stolen_laptop_and_its_bundles_are_refused(qtbot: Any, enro
     wait_idle(qtbot)
     post_row = column(admin.device_model, "unit").index("P-TORKHAM")
     assert "(revoked)" in cell(admin.device_model, post_row, "keys")
-    out = tmp_path / "registry"
+    out = tmp_path / "registry-bundles-out"
     out.mkdir()
     admin.write_registry(out)
     wait_idle(qtbot)
@@ -438,7 +439,7 @@ def test_the_start_page_shows_pending_sync_and_opens_the_sync_screen(qtbot: Any,
     main.show()
     wait_idle(qtbot)
     text = main.start_page.info["sync"].text()
-    assert text == "1 changes not yet sent · 0 bundles awaiting HQ's receipt · 0 open conflicts"
+    assert text == "changes not yet sent: 1 · bundles awaiting HQ's receipt: 0 · open conflicts: 0"
     qtbot.mouseClick(main.start_page.sync_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot)
     assert main.stack.currentWidget() is main.sync_view and main.sync_view.loaded
