@@ -34,7 +34,6 @@ from sqlalchemy import select, text
 from bench.common import Result
 from nap_desktop.data.models import Unit
 from nap_desktop.reports import engine, returns
-from nap_desktop.reports.engine import Period
 from nap_desktop.security import crypto
 from nap_desktop.security.crypto import KdfParams
 from nap_desktop.services.demo_data import generate_demo_records

@@ -46,6 +46,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nap_desktop.data.models import Meta, Unit
@@ -979,7 +980,10 @@ def iter_compile(
         row.snapshot = _canonical(snap)
         row.fingerprint = _fingerprint(snap)
         row.compiled_at, row.compiled_by = at, ws.user.username
-        s.flush()
+        try:
+            s.flush()
+        except IntegrityError:  # another session created this unit-month's return meanwhile
+            raise VersionConflict(f"The return of {unit} for {month} was just compiled by someone else. Reload it and try again.") from None
         _step(ws, s, row, "compile", from_state, detail={"errors": sum(m.level == "error" for m in validate_snapshot(snap, fw))})
         s.flush()
         dto = _dto(s, row, fw)
