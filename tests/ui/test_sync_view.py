@@ -167,6 +167,45 @@ def test_post_exports_hq_checks_then_imports_and_the_receipt_comes_back(
     assert sync.sync_status(off).acked_seq == sync.sync_status(off).exported_seq
 
 
+def test_a_circle_sees_a_held_bundle_and_forwards_its_posts_bundles(qtbot: Any, enrolled: Network, tmp_path: Path) -> None:
+    usb = enrolled.root / "usb"
+    off, head = enrolled.post.as_("off.torkham"), enrolled.circle.as_("circ.psh")
+    for f in sync.write_registry_bundles(enrolled.hq.ws, usb):
+        if "C-PSH" in f.name:
+            sync.import_bundle(head, f)
+    bundles = []
+    for _ in range(3):
+        create(off, "person")
+        bundles.append(sync.export_changes(off, usb).path)
+    circle = view_for(qtbot, head)
+    dlg = circle.import_files([bundles[0], bundles[2]])  # the second one was lost on the way
+    wait_idle(qtbot)
+    assert cell(dlg.model, 0, "result") == "Ready to import"
+    # NOTE: a dry run checks each file against the store as it is, not after the files before it.
+    assert cell(dlg.model, 1, "result") == "Held: changes 1–2 have not arrived"
+    qtbot.mouseClick(dlg.import_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot)
+    assert cell(dlg.model, 1, "result") == "Held: change 2 has not arrived"
+    dlg.close()
+    wait_idle(qtbot)
+    assert circle.info["held"].text() == "From P-TORKHAM: change 2 has not arrived yet"
+    assert sorted(column(circle.bundle_model, "state")) == ["Held", "Imported"]
+    out = tmp_path / "to-hq"
+    out.mkdir()
+    circle.export_to(out)
+    wait_idle(qtbot)
+    names = sorted(p.name for p in out.glob("*.napb"))
+    assert bundles[0].name in names and len(names) == 2, "the circle's own bundle and the post's imported one"
+    assert "Forwarded unchanged, for HQ, from this circle's posts:" in circle.banner.text() and bundles[0].name in circle.banner.text()
+    late = circle.import_files([bundles[1]])  # the lost bundle turns up: the held one follows
+    wait_idle(qtbot)
+    qtbot.mouseClick(late.import_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot)
+    late.close()
+    wait_idle(qtbot)
+    assert circle.info["held"].text() == "none" and column(circle.bundle_model, "state").count("Imported") == 3
+
+
 def _conflict_at_hq(net: Network) -> str:
     """Post and circle both edit the same person from version 1; HQ gets the post's edit first."""
     usb = net.root / "usb"
