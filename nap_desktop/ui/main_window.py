@@ -117,6 +117,10 @@ class MainWindow(QMainWindow):
         self.user_label = QLabel(f"{user.username} · {pick(*ROLE_LABELS[Role(user.role)])} · {ref.unit_name(user.unit_code)}")
         self.user_label.setObjectName("userStatus")
         self.statusBar().addPermanentWidget(self.user_label)
+        from nap_desktop.ui.sync_status import SyncStatusWidget
+
+        self.sync_status = SyncStatusWidget(ref)  # automatic sync with HQ's server, and "Sync now"
+        self.statusBar().addPermanentWidget(self.sync_status)
         self.statusBar().showMessage(tr("Ctrl+L locks the workspace when you step away."), 8000)
         ref.records_changed.connect(self._on_records_changed)
         geom = preferences.geometry("main")

@@ -48,6 +48,13 @@ class Net:
             p.lock()
 
 
+def view(ws: Workspace, username: str) -> Workspace:
+    """The same unlocked store seen by another account (no second unlock: one lock per folder)."""
+    v = copy.copy(ws)
+    v.user = next(u for u in users.list_users(ws) if u.username == username)
+    return v
+
+
 def make_hq(root: Path, *, db_url: str | None = None) -> Path:
     path = root / "hq"
     init_workspace(
