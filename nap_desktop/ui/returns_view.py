@@ -16,6 +16,7 @@ touched only in the success callbacks, on the GUI thread.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
@@ -50,7 +51,7 @@ from nap_desktop.reports import returns as rsvc
 from nap_desktop.reports.returns import MonthlyReturnDTO, ValueLine
 from nap_desktop.security.permissions import Perm
 from nap_desktop.ui.errors import show_exception
-from nap_desktop.ui.i18n import N_, pick, tr
+from nap_desktop.ui.i18n import N_, ltr, pick, tr
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.widgets import Banner, heading
 from nap_desktop.ui.workers import Op, run_op
@@ -81,6 +82,14 @@ def recent_months(today: datetime | None = None, n: int = MONTHS_SHOWN) -> list[
     return out
 
 
+_LTR_TOKEN = re.compile(r"\d+\.\d+\.[a-z]|\d{4}-\d{2}(?:-\d{2})?(?: \d{2}:\d{2})?|[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+|[-+]?\d[\d,.]*%?")
+
+
+def bidi(text: str) -> str:
+    """In Urdu, keeps indicator codes, dates, unit codes and numbers in one left-to-right piece."""
+    return _LTR_TOKEN.sub(lambda m: ltr(m[0]), text)
+
+
 def _fmt(n: Any) -> str:
     if n is None:
         return "–"
@@ -94,13 +103,13 @@ def display_value(line: ValueLine) -> str:
     if line.kind == "percent":
         if not line.denominator:
             return tr("n/a (no denominator)")
-        return f"{_fmt(line.value)}% (" + tr("{num} of {den}").format(num=_fmt(line.numerator), den=_fmt(line.denominator)) + ")"
+        return ltr(f"{_fmt(line.value)}%") + " (" + tr("{num} of {den}").format(num=ltr(_fmt(line.numerator)), den=ltr(_fmt(line.denominator))) + ")"
     if line.kind == "status":
         return tr("Reached") if line.value else tr("Not reached")
     if line.kind == "change":
         sign = "+" if (line.value or 0) > 0 else ""
-        return f"{sign}{_fmt(line.value)}"
-    return _fmt(line.value)
+        return ltr(f"{sign}{_fmt(line.value)}")
+    return ltr(_fmt(line.value))
 
 
 def _when(d: datetime | None) -> str:
@@ -157,7 +166,7 @@ class ReturnValuesTableModel(QAbstractTableModel):
         msgs = self.ret.messages_on(line.key)
         if role == Qt.ItemDataRole.DisplayRole:
             if col == Column.CODE:
-                return line.key if line.group == "indicator" else ""
+                return ltr(line.key) if line.group == "indicator" else ""
             if col == Column.LABEL:
                 return pick(line.label_en, line.label_ur)
             if col == Column.VALUE:
@@ -207,7 +216,7 @@ class ReturnsView(QWidget):
         for code in sorted(units, key=lambda c: (len(ws.unit_chain(c)), c)):
             if ws.in_scope(code):
                 u = units[code]
-                self.unit_combo.addItem(f"{code} — {pick(u.name_en, u.name_ur)}", code)
+                self.unit_combo.addItem(f"{ltr(code)} — {pick(u.name_en, u.name_ur)}", code)
         own = self.unit_combo.findData(ws.user.unit_code)
         self.unit_combo.setCurrentIndex(max(own, 0))
         bar.addWidget(self.unit_combo, 2)
@@ -397,7 +406,7 @@ class ReturnsView(QWidget):
         self.messages.clear()
         self.banner.clear_message()
         if ret is None:
-            self.state_label.setText(tr("No return of {unit} for {month} yet.").format(unit=unit, month=month) + " " + tr("Due by {date}.").format(date=rsvc.due_date(month).isoformat()))
+            self.state_label.setText(bidi(tr("No return of {unit} for {month} yet.").format(unit=unit, month=month) + " " + tr("Due by {date}.").format(date=rsvc.due_date(month).isoformat())))
         else:
             parts = [
                 tr("State: {state}").format(state=tr(STATE_LABELS[ret.state])),
@@ -409,9 +418,9 @@ class ReturnsView(QWidget):
                 parts.append(tr("Submitted on time.") if ret.on_time else tr("Submitted late."))
             if ret.approved_by:
                 parts.append(tr("Approved by {who} on {when}.").format(who=ret.approved_by, when=_when(ret.approved_at)))
-            self.state_label.setText(" · ".join(parts))
+            self.state_label.setText(bidi(" · ".join(parts)))
             if ret.state == "returned" and ret.returned_reason:
-                self.banner.show_message("warning", tr("Sent back by {who}:").format(who=ret.returned_by or "") + " " + ret.returned_reason)
+                self.banner.show_message("warning", bidi(tr("Sent back by {who}:").format(who=ret.returned_by or "")) + " " + ret.returned_reason)
             elif ret.state == "approved":
                 self.banner.show_message("ok", tr("Approved: the records of this unit and month are locked."))
             elif ret.errors:
@@ -419,7 +428,7 @@ class ReturnsView(QWidget):
             for m in ret.messages:
                 if m.level == "info":
                     continue
-                it = QListWidgetItem(f"{tr(LEVEL_LABELS[m.level])}: {pick(m.text_en, m.text_ur)}")
+                it = QListWidgetItem(f"{tr(LEVEL_LABELS[m.level])}: {bidi(pick(m.text_en, m.text_ur))}")
                 it.setData(Qt.ItemDataRole.UserRole, m.key)
                 it.setBackground(QBrush(QColor(LEVEL_COLOURS[m.level])))
                 self.messages.addItem(it)
@@ -439,14 +448,14 @@ class ReturnsView(QWidget):
             timing = "" if r.on_time is None else (tr("On time") if r.on_time else tr("Late"))
             if r.overdue:
                 timing = tr("Overdue")
-            cells = [f"{r.unit} — {pick(r.name_en, r.name_ur)}", tr(STATE_LABELS.get(r.state, r.state)), _when(r.first_submitted_at), timing]
+            cells = [f"{ltr(r.unit)} — {pick(r.name_en, r.name_ur)}", tr(STATE_LABELS.get(r.state, r.state)), ltr(_when(r.first_submitted_at)), timing]
             for c, text in enumerate(cells):
                 self.completeness_table.setItem(i, c, QTableWidgetItem(text))
         if rows:
             self.completeness_label.setText(
-                tr("{sub} of {n} units submitted ({late} late); {missing} missing. Due by {date}.").format(
+                bidi(tr("{sub} of {n} units submitted ({late} late); {missing} missing. Due by {date}.").format(
                     sub=len(comp.submitted), n=comp.expected, late=len(comp.late), missing=len(comp.missing), date=comp.due_on.isoformat()
-                )
+                ))
             )
         else:
             self.completeness_label.setText(tr("No units report to this unit."))
@@ -471,9 +480,9 @@ class ReturnsView(QWidget):
             self.detail_text.setText("")
             self._apply_allowed()
             return
-        title = f"{line.key} — {pick(line.label_en, line.label_ur)}" if line.group == "indicator" else pick(line.label_en, line.label_ur)
+        title = f"{ltr(line.key)} — {pick(line.label_en, line.label_ur)}" if line.group == "indicator" else pick(line.label_en, line.label_ur)
         self.detail_title.setText(f"<b>{title}</b>: {display_value(line)}")
-        notes = [f"{tr(LEVEL_LABELS[m.level])}: {pick(m.text_en, m.text_ur)}" for m in self.ret.messages_on(line.key)]
+        notes = [f"{tr(LEVEL_LABELS[m.level])}: {bidi(pick(m.text_en, m.text_ur))}" for m in self.ret.messages_on(line.key)]
         self.detail_text.setText("\n\n".join([line.definition, *notes]))
         for c in self.ret.comments_on(line.key):
             self.comment_list.addItem(f"{c.author} ({_when(c.at)}): {c.body}")
