@@ -73,15 +73,15 @@ def cmd_sync_export(ctx: Ctx) -> int:
 
 def cmd_sync_import(ctx: Ctx) -> int:
     """Check and import bundle files (changes, receipts, registries); --dry-run shows what would happen."""
-    from nap_desktop.services.sync import import_files
+    from nap_desktop.services.sync import import_each
 
     with ctx.open() as ws:
-        results = import_files(ws, [Path(f) for f in ctx.args.files], dry_run=ctx.args.dry_run, progress=_progress)
+        results = import_each(ws, [Path(f) for f in ctx.args.files], dry_run=ctx.args.dry_run, progress=_progress)
     failed = 0
-    for r in results:
+    for path, r in results:
         if isinstance(r, Exception):
             failed += 1
-            print(f"error: {r}", file=sys.stderr)
+            print(f"error: {path.name}: {r}", file=sys.stderr)
             continue
         if ctx.args.json:
             ctx.out(r)
@@ -229,7 +229,7 @@ def cmd_keys_revoke(ctx: Ctx) -> int:
     from nap_desktop.services.sync import revoke_key
 
     with ctx.open() as ws:
-        r = revoke_key(ws, key_id=ctx.args.key, device_id=ctx.args.device)
+        r = revoke_key(ws, key_id=ctx.args.key, device_id=ctx.args.device, reason=ctx.args.reason)
     print(f"Revoked. Registry version {r.version}. Run `nap-desktop registry export` and send the bundles to every unit.")
     return EXIT_OK
 
@@ -296,6 +296,7 @@ def register(sub: Any, add: Callable[..., Any]) -> None:
     g = sp.add_mutually_exclusive_group(required=True)
     g.add_argument("--key", help="key id")
     g.add_argument("--device", help="device id (every key of it)")
+    sp.add_argument("--reason", required=True, choices=["lost", "stolen", "replaced", "retired", "other"])
 
     rg = sub.add_parser("registry", help="key registry").add_subparsers(dest="sub", required=True, metavar="SUB")
     add("show", cmd_registry_show, "print the registry", rg)
