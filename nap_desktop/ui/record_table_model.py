@@ -139,6 +139,7 @@ class RecordTableModel(QAbstractTableModel):
         self.columns = columns_for(self.rt)
         self._cl = ref.codelists
         self._rows: list[RecordRow] = []
+        self._texts: dict[tuple[int, int], str] = {}  # shown texts, made once per cell (rows only grow)
         self._total: int | None = None
         self._filter = RecordFilter()
         self._order: tuple[str, bool] = ("date", True)
@@ -209,6 +210,7 @@ class RecordTableModel(QAbstractTableModel):
         self._gen += 1
         self.beginResetModel()
         self._rows = []
+        self._texts = {}
         self._total = None
         self._exhausted = False
         self._started = False
@@ -425,12 +427,18 @@ class RecordTableModel(QAbstractTableModel):
         return self._display(row, col).casefold()
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role not in _ROLES:
+            return None  # NOTE: painting asks for several roles per cell; most have nothing here
         if not index.isValid() or not (0 <= index.row() < len(self._rows)) or not (0 <= index.column() < len(self.columns)):
             return None
         row = self._rows[index.row()]
         col = self.columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(row, col)
+            key = (index.row(), index.column())
+            text = self._texts.get(key)
+            if text is None:
+                text = self._texts[key] = self._display(row, col)
+            return text
         if role == SortRole:
             return self._sort_key(row, col)
         if role == RowRole:
@@ -447,6 +455,19 @@ class RecordTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col.key == "name" and not row.name and self._masked(row):
             return tr("Hidden: your role does not give access to personal data.")
         return None
+
+
+_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        SortRole,
+        RowRole,
+        IdRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.ToolTipRole,
+    }
+)
 
 
 class RecordSortProxyModel(QSortFilterProxyModel):

@@ -94,3 +94,63 @@ def test_person_columns_are_masked_without_personal_access(qtbot: Any, hq_path: 
     assert (row["Sex"], row["Age"], row["Citizenship"]) == ("Female", "17", "Pakistan")
     assert "personal data" in model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole)
     del tester
+
+
+def test_the_first_page_comes_before_its_count_which_is_kept_per_filter(qtbot: Any, logs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from nap_desktop.ui import record_table_model as rtm
+
+    counted: list[tuple[RecordFilter, int]] = []
+    real = rtm.count_records
+
+    def spy(ws: Any, type_name: str, flt: Any = None) -> int:
+        counted.append((flt, threading.get_ident()))
+        return real(ws, type_name, flt)
+
+    monkeypatch.setattr(rtm, "count_records", spy)
+    model = RecordTableModel(SessionRef(logs), "checkpoint_log", page_size=50)
+    tester = _tester(model)
+    totals: list[object] = []
+    model.total_changed.connect(totals.append)
+    model.reload()
+    qtbot.waitUntil(lambda: model.total == N and not model.loading)
+    wait_idle(qtbot)
+    assert model.rowCount() == 50 and totals == [N]
+    assert len(counted) == 1 and counted[0][1] != threading.get_ident(), "counted on a worker"
+    model.set_filter(RecordFilter(status="draft"))
+    qtbot.waitUntil(lambda: model.total == N // 10)
+    wait_idle(qtbot)
+    assert len(counted) == 1, "a first page shorter than a page is its own count"
+    model.set_filter(RecordFilter())
+    qtbot.waitUntil(lambda: model.first_page_loaded)
+    wait_idle(qtbot)
+    assert model.total == N and len(counted) == 1, "the total of a filter seen before is remembered"
+    model.reload()  # records changed: counted again
+    qtbot.waitUntil(lambda: model.total == N)
+    wait_idle(qtbot)
+    assert len(counted) == 2
+    del tester
+
+
+def test_sorting_by_a_column_reloads_in_the_services_order(qtbot: Any, logs: Any) -> None:
+    from nap_desktop.ui.record_list_view import RecordListView
+
+    view = RecordListView(SessionRef(logs), "checkpoint_log")
+    qtbot.addWidget(view)
+    tester = _tester(view.model)
+    qtbot.waitUntil(lambda: view.model.total == N and not view.model.loading)
+    wait_idle(qtbot)
+    col = [c.key for c in view.model.columns].index("summary.passengers_screened")
+    assert view.model.sort_key_of(col) == "passengers_screened"
+    view.table.horizontalHeader().setSortIndicator(col, Qt.SortOrder.AscendingOrder)
+    qtbot.waitUntil(lambda: view.model.order == ("passengers_screened", False) and view.model.first_page_loaded)
+    wait_idle(qtbot)
+    assert view.model.rowCount() == 100 < N, "one page, not every row"
+    first = [view.proxy.index(r, col).data(SortRole) for r in range(5)]
+    assert first == [1000.0, 1001.0, 1002.0, 1003.0, 1004.0], "the smallest of all records, not of a loaded page"
+    view.table.horizontalHeader().setSortIndicator(col, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: view.model.order == ("passengers_screened", True) and view.model.first_page_loaded)
+    wait_idle(qtbot)
+    assert view.proxy.index(0, col).data(SortRole) == float(1000 + N - 1)
+    del tester
