@@ -97,16 +97,19 @@ def make_net(root: Path, n_posts: int, *, db_url: str | None = None, server_url:
 class ServerProcess:
     """``nap-desktop hq serve`` in a child process, signed in with --password-stdin."""
 
-    def __init__(self, workspace: Path, *, port: int | None = None, user: str = ANALYST, password: str = ANALYST_PW, args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, workspace: Path, *, port: int | None = None, user: str = ANALYST, password: str = ANALYST_PW, args: tuple[str, ...] = (), ca_file: Path | None = None
+    ) -> None:
         self.workspace, self.user, self.password = workspace, user, password
         self.port = port or free_port()
         self.args = args
+        self.ca_file = ca_file  # set when the server listens with TLS (args give --tls-cert/--tls-key)
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = workspace.parent / f"server-{self.port}.log"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ca_file else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
         cmd = [
@@ -119,7 +122,7 @@ class ServerProcess:
         assert self.proc.stdin is not None
         self.proc.stdin.write(self.password.encode() + b"\n")
         self.proc.stdin.close()
-        wait_healthy(self.url, timeout, self.proc)
+        wait_healthy(self.url, timeout, self.proc, ca_file=self.ca_file)
         return self
 
     def stop(self) -> int:
@@ -143,14 +146,17 @@ class ServerProcess:
         return self.log.read_text("utf-8", errors="replace") if self.log.exists() else ""
 
 
-def wait_healthy(url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> dict[str, object]:
+def wait_healthy(url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None, *, ca_file: Path | None = None) -> dict[str, object]:
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"the server exited with {proc.returncode}")
         try:
-            with urllib.request.urlopen(url + "/v1/health", timeout=5) as resp:
+            with urllib.request.urlopen(url + "/v1/health", timeout=5, context=context) as resp:
                 doc = json.loads(resp.read())
                 if doc.get("status") == "ok":
                     return doc
