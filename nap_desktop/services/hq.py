@@ -145,10 +145,16 @@ def spool_dir(inbox: Path) -> Path:
     return Path(inbox) / SPOOL
 
 
-def node_name() -> str:
-    """This process's name in claim files: host and pid, file-name safe."""
+def node_name(ws: Workspace) -> str:
+    """This node's name in claim files: the host and its workspace folder, file-name safe.
+
+    One process at a time holds a workspace folder (its lock file), so the name is unique while
+    it runs, and the same after a restart: a node that died mid-import takes its claims back at
+    once. Claims of a node that never comes back are taken over after :data:`STALE_CLAIM_S`.
+    """
     host = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:32] or "host"
-    return f"{host}-{os.getpid()}"
+    folder = hashlib.sha256(str(Path(ws.path).resolve()).encode()).hexdigest()[:10]
+    return f"{host}-{folder}"
 
 
 def _require_hq(ws: Workspace) -> None:
@@ -421,7 +427,7 @@ def import_inbox(
     """
     check_server_user(ws)
     inbox = intake_dir(ws, inbox)
-    node = node or node_name()
+    node = node or node_name(ws)
     out: list[InboxOutcome] = []
     for path, m in _order(_pending_files(inbox, node)):
         if stop is not None and stop.is_set():
