@@ -73,7 +73,9 @@ from nap_desktop.sync.payload import (
     conflict_row,
     decode_record,
     dumps,
+    apply_return,
     export_records,
+    export_returns,
     values_of,
 )
 
@@ -792,6 +794,10 @@ def export_changes(ws: Workspace, out_dir: Path | None = None, *, resend: bool =
                     if progress and written[0] % 2000 == 0:
                         progress(written[0], f"{written[0]} records written")
                     yield dumps(line)
+            if seq_to > base:
+                for line in export_returns(s, seq_from=seq_from, seq_to=seq_to):
+                    counts["_return"] = counts.get("_return", 0) + 1
+                    yield dumps(line)
             ac = codec("_audit")
             for row in s.execute(select(AuditEntry.__table__).where(AuditEntry.seq > audit_from, AuditEntry.seq <= audit_to).order_by(AuditEntry.seq)):
                 counts["_audit"] = counts.get("_audit", 0) + 1
@@ -1254,6 +1260,16 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                 settle()
                 if t == "_unit":
                     _apply_unit(s, line, parents, m.source_unit, problems)
+                elif t == "_return":
+                    try:
+                        outcome, problem = apply_return(s, line, lambda unit: _within(parents, unit, m.source_unit))
+                    except LineError as exc:
+                        rejected += 1
+                        note(f"line {n}: {exc}")
+                        continue
+                    tally["new" if outcome == "new" else "updated" if outcome == "updated" else "identical"] += 1
+                    if problem:
+                        note(problem)
                 elif t == "_audit":
                     audit_seq, audit_hash, added = _apply_audit(s, line, m.device_id, audit_seq, audit_hash)
                     audit_n += added

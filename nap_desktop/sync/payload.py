@@ -32,6 +32,7 @@ from sqlalchemy import Date, LargeBinary, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from nap_desktop.data.models import AuditEntry, Unit, UTCDateTime
+from nap_desktop.data.return_models import MonthlyReturn, ReturnComment, ReturnEvent
 from nap_desktop.data.record_models import MODEL_BY_TYPE, CaseEvent, CaseParty, PersonIdentity, RecordCode, RecordCount
 from nap_desktop.data.sync_models import MatchToken, PurgedRecord, RecordMerge, SyncConflict
 from nap_desktop.domain.records import RECORD_TYPES, RecordType
@@ -175,6 +176,9 @@ def codec(key: str) -> _TableCodec:
         _CODECS["_identity"] = _TableCodec.of(PersonIdentity.__table__, _IDENTITY_COLUMNS)  # type: ignore[arg-type]
         _CODECS["_unit"] = _TableCodec.of(Unit.__table__, UNIT_COLUMNS)  # type: ignore[arg-type]
         _CODECS["_audit"] = _TableCodec.of(AuditEntry.__table__, AUDIT_COLUMNS)  # type: ignore[arg-type]
+        _CODECS["_return"] = _TableCodec.of(MonthlyReturn.__table__)  # type: ignore[arg-type]
+        _CODECS["_return_comment"] = _TableCodec.of(ReturnComment.__table__)  # type: ignore[arg-type]
+        _CODECS["_return_event"] = _TableCodec.of(ReturnEvent.__table__)  # type: ignore[arg-type]
     return _CODECS[key]
 
 
@@ -248,6 +252,60 @@ def export_records(
                         if f in image:
                             image[f] = None
                 yield type_name, line
+
+
+def export_returns(s: Session, *, seq_from: int, seq_to: int) -> Iterator[dict[str, Any]]:
+    """Monthly returns changed in ``seq_from..seq_to``, each with its comments and state history."""
+    rc, cc, ec = codec("_return"), codec("_return_comment"), codec("_return_event")
+    t = MonthlyReturn.__table__
+    for row in s.execute(select(t).where(t.c.seq >= seq_from, t.c.seq <= seq_to).order_by(t.c.seq)):
+        rid = row._mapping["id"]
+        comments = [cc.encode(r) for r in s.execute(select(ReturnComment.__table__).where(ReturnComment.return_id == rid).order_by(ReturnComment.ordinal))]
+        events = [ec.encode(r) for r in s.execute(select(ReturnEvent.__table__).where(ReturnEvent.return_id == rid).order_by(ReturnEvent.at, ReturnEvent.id))]
+        yield {"t": "_return", "row": rc.encode(row), "comments": comments, "events": events}
+
+
+def apply_return(s: Session, line: Mapping[str, Any], within: Any) -> tuple[str, str]:
+    """Takes a unit's monthly return: ``(outcome, problem)`` with outcome new / updated / identical / kept.
+
+    A later version replaces an earlier one, except that a return approved here is never
+    replaced by a version that is not approved (the unit must ask for it to be unlocked).
+    """
+    if not isinstance(line, Mapping) or set(line) != {"t", "row", "comments", "events"}:
+        raise LineError("monthly return: members missing or unknown")
+    row = codec("_return").decode(line["row"], where="monthly return")
+    comments = [codec("_return_comment").decode(c, where="return comment") for c in _list(line["comments"], "return")]
+    events = [codec("_return_event").decode(e, where="return event") for e in _list(line["events"], "return")]
+    if any(c["return_id"] != row["id"] for c in comments) or any(e["return_id"] != row["id"] for e in events):
+        raise LineError("monthly return: comments or history of another return")
+    if not within(row["unit"]):
+        raise LineError(f"monthly return of unit {row['unit']} is outside the sender's area")
+    row["seq"] = 0
+    conn = s.connection()
+    t = MonthlyReturn.__table__
+    cur = conn.execute(select(t.c.id, t.c.version, t.c.content_hash, t.c.state).where(t.c.unit == row["unit"], t.c.month == row["month"])).first()
+    label = f"return {row['unit']} {row['month']}"
+    if cur is not None and cur.id != row["id"]:
+        return "kept", f"{label}: this workspace compiled its own return for that month; the unit's was not taken"
+    if cur is not None:
+        if cur.version == row["version"] and cur.content_hash == row["content_hash"]:
+            return "identical", ""
+        if cur.state == "approved" and row["state"] != "approved":
+            return "kept", f"{label}: approved here; unlock it to take the unit's later version"
+        if row["version"] <= cur.version:
+            return "identical", ""
+        conn.execute(delete(ReturnComment).where(ReturnComment.return_id == row["id"]))
+        conn.execute(delete(ReturnEvent).where(ReturnEvent.return_id == row["id"]))
+        conn.execute(update(t).where(t.c.id == row["id"]).values({k: v for k, v in row.items() if k != "id"}))
+        outcome = "updated"
+    else:
+        conn.execute(_insert(t), [row])
+        outcome = "new"
+    if comments:
+        conn.execute(_insert(ReturnComment.__table__), comments)  # type: ignore[arg-type]
+    if events:
+        conn.execute(_insert(ReturnEvent.__table__), events)  # type: ignore[arg-type]
+    return outcome, ""
 
 
 def _related(s: Session, type_name: str, ids: list[str]) -> dict[str, dict[str, Any]]:
