@@ -55,11 +55,12 @@ def _header(ws: Worksheet, columns: list[tuple[str, float]]) -> None:
 def _fit_rows(ws: Worksheet, widths: dict[int, float], *, first: int = 1) -> None:
     """Row heights for wrapped text (spreadsheet programs do not grow rows written by a library),
     and a print layout: landscape, one page wide, the header row repeated."""
-    for row in ws.iter_rows(min_row=first):
+    cols = sorted(widths)
+    for row in ws.iter_rows(min_row=first, min_col=cols[0], max_col=cols[-1]) if cols else ():
         lines = 1
         for c in row:
             w = widths.get(c.column)
-            if w and isinstance(c.value, str) and c.alignment is not None and c.alignment.wrap_text:
+            if w and isinstance(c.value, str) and len(c.value) > w and c.alignment.wrap_text:
                 per_line = max(int(w * 1.15) - 1, 1)  # characters per line at the default font
                 n = sum(max(1, -(-len(part) // per_line)) for part in c.value.split("\n"))
                 lines = max(lines, n)
@@ -179,7 +180,7 @@ def _objective(wb: Workbook, number: int, title: str, rows: tuple[IndicatorRow, 
                 _put(ws, r, 7, k.denominator, FMT_COUNT)
                 r += 1
     ws.cell(row=r + 1, column=1, value=f"Objective {number}: {title}").font = Font(italic=True)
-    _fit_rows(ws, {i: w for i, (_, w) in enumerate(_OBJ_COLUMNS, start=1)}, first=2)
+    _fit_rows(ws, {i: w for i, (_, w) in enumerate(_OBJ_COLUMNS, start=1) if i in (2, 3, 4, 9)}, first=2)
     ws.print_title_rows = "1:1"
 
 
