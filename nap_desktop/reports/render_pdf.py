@@ -228,7 +228,7 @@ def _fit(text: Any, width: float, style: ParagraphStyle = S_CELL) -> Any:
 
 def _breakdown_table(ind: IndicatorRow) -> Table | None:
     percent = ind.kind == "percent"
-    widths = [4.2 * cm, 6.8 * cm, 2.2 * cm, 2.2 * cm, 2.4 * cm] if percent else [4.6 * cm, 8.0 * cm, 2.6 * cm]
+    widths = [4.0 * cm, 6.6 * cm, 2.2 * cm, 2.2 * cm, 2.4 * cm] if percent else [4.6 * cm, 8.0 * cm, 2.6 * cm]  # at most the 17.4 cm of the page body
     head = list(("Breakdown", "Key", "Percent", "Numerator", "Denominator") if percent else ("Breakdown", "Key", "Value"))
     data: list[list[Any]] = [head]
     cmds: list[Any] = [
