@@ -284,16 +284,18 @@ class Op(QObject):
     @Slot()
     def _on_done(self) -> None:
         self.done = True
-        if self._dialog is not None:
-            self._dialog.close()
-            self._dialog.deleteLater()
-            self._dialog = None
+        dialog, self._dialog = self._dialog, None
         try:
+            # NOTE: the dialog is a child of the parent, which a success callback may already have
+            # deleted (the sign-in window, once unlocked): then the dialog went with it.
+            if dialog is not None and shiboken6.isValid(dialog):
+                dialog.close()
+                dialog.deleteLater()
             if self._parent_alive():
                 for cb in self._on_finished:
                     cb()
         finally:
-            _live.discard(self)
+            _live.discard(self)  # else busy() stays True and the idle lock waits for ever
 
 
 def _is_user_facing(exc: BaseException) -> bool:

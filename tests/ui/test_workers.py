@@ -180,3 +180,17 @@ def test_validation_message_in_urdu_uses_the_urdu_field_texts(shown_boxes: list[
     errors.show_exception(parent=None, exc=exc)
     assert "بہت طویل ہے۔" in shown_boxes[-1].text()
     assert "Too long" not in shown_boxes[-1].text()
+
+
+def test_an_op_whose_window_closed_with_its_progress_dialog_still_ends(qtbot: Any) -> None:
+    """The sign-in window unlocks slowly (its progress dialog shows), then closes on success: the
+    operation still ends, so a later idle lock is not postponed for ever."""
+    parent = QWidget()
+    parent.show()
+    op = run_op(parent, lambda _op: time.sleep(workers.PROGRESS_DELAY_MS / 1000 + 0.4) or "unlocked")
+    op.on_success(lambda _r: parent.deleteLater()).with_progress("Unlocking…", cancellable=False).start()
+    qtbot.waitUntil(lambda: op.progress_dialog is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: op.done, timeout=20_000)
+    QApplication.processEvents()
+    assert op.result == "unlocked"
+    assert not workers.busy()
