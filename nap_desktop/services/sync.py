@@ -574,10 +574,9 @@ def enrol_approve(ws: Workspace, request_file: Path, *, unit: str | None = None,
     return EnrolResult(path, body["device_id"], assigned, body["key_id"], r.fingerprint(), r.version)
 
 
-def enrol_accept(ws: Workspace, response_file: Path, *, expected_fingerprint: str | None = None) -> EnrolResult:
-    """Field workspace: takes HQ's answer (the signed registry listing this device)."""
-    ws.require(Perm.KEYS_MANAGE)
-    raw = _read_small(Path(response_file), "enrolment response")
+def _read_response(ws: Workspace, path: Path) -> tuple[str, str]:
+    """HQ's answer file: its registry text and the device it is for (this workspace, or refused)."""
+    raw = _read_small(path, "enrolment response")
     try:
         doc = json.loads(raw.decode("utf-8"))
         text, device_id = doc["registry"], doc["device_id"]
@@ -587,6 +586,13 @@ def enrol_accept(ws: Workspace, response_file: Path, *, expected_fingerprint: st
         raise EnrolmentError("This is not an enrolment response file (or it is damaged).") from exc
     if device_id != _device_id(ws):
         raise EnrolmentError("This enrolment response is for another workspace.")
+    return text, device_id
+
+
+def enrol_accept(ws: Workspace, response_file: Path, *, expected_fingerprint: str | None = None) -> EnrolResult:
+    """Field workspace: takes HQ's answer (the signed registry listing this device)."""
+    ws.require(Perm.KEYS_MANAGE)
+    text, device_id = _read_response(ws, Path(response_file))
     with ws.sf.begin() as s:
         trusted = _trusted_root(ws, s)
         new = reg.parse(text, trusted_root=trusted)
@@ -656,16 +662,7 @@ def read_enrol_request(ws: Workspace, request_file: Path) -> EnrolRequestInfo:
 def read_enrol_response(ws: Workspace, response_file: Path) -> EnrolResponseInfo:
     """Field workspace: reads HQ's answer and its root key fingerprint without accepting it."""
     ws.require(Perm.KEYS_MANAGE)
-    raw = _read_small(Path(response_file), "enrolment response")
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-        text, device_id = doc["registry"], doc["device_id"]
-        if doc.get("format") != RESPONSE_FORMAT or not isinstance(text, str):
-            raise ValueError
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise EnrolmentError("This is not an enrolment response file (or it is damaged).") from exc
-    if device_id != _device_id(ws):
-        raise EnrolmentError("This enrolment response is for another workspace.")
+    text, device_id = _read_response(ws, Path(response_file))
     with ws.sf.begin() as s:
         r = reg.parse(text, trusted_root=_trusted_root(ws, s))
     d = r.device(device_id)
