@@ -1130,6 +1130,12 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
         ctx = dataclasses.replace(base_ctx, today=base_ctx.today + timedelta(days=1), ref_exists=ref_exists, person_age_on=person_age_on)
         applier = Applier(s)
         buffer: list[RecordLine] = []
+        area: dict[str, bool] = {}
+
+        def in_area(unit: str) -> bool:
+            if unit not in area:
+                area[unit] = _within(parents, unit, m.source_unit)
+            return area[unit]
 
         def settle() -> None:
             """Writes the batch; what follows finds these records in the store, so the per-batch
@@ -1169,7 +1175,7 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                     note(f"{type_name} {rl.id}: appears twice in the bundle")
                     continue
                 batch_ids.add(rl.id)
-                if not _within(parents, row["unit"], m.source_unit) or (cur is not None and not _within(parents, cur.unit, m.source_unit)):
+                if not in_area(row["unit"]) or (cur is not None and not in_area(cur.unit)):
                     rejected += 1
                     rejected_ids.add(rl.id)
                     note(f"{type_name} {rl.id}: belongs to a unit outside {m.source_unit}'s area")

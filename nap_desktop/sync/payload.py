@@ -355,13 +355,12 @@ class RecordLine:
     refs: list[tuple[str, str]] | None = field(repr=False, default=None)
     merged: str = ""  # content hash of the other version a conflict resolution supersedes
 
-    @property
-    def id(self) -> str:
-        return str(self.row["id"])
+    def __post_init__(self) -> None:
+        self.id: str = self.row["id"]
 
 
 def _str(v: Any, limit: int = 200) -> bool:
-    return isinstance(v, str) and len(v) <= limit
+    return type(v) is str and len(v) <= limit
 
 
 def decode_record(line: Mapping[str, Any]) -> RecordLine:
@@ -381,13 +380,14 @@ def decode_record(line: Mapping[str, Any]) -> RecordLine:
         raise LineError(f"{t}: id or unit missing")
     codes = line.get("codes") or []
     counts = line.get("counts") or []
-    if not isinstance(codes, list) or not all(isinstance(c, list) and len(c) == 3 and _str(c[0], 40) and _str(c[1], 40) and (c[2] is None or _str(c[2], 12)) for c in codes):
-        raise LineError(f"{t}: codes malformed")
-    if not isinstance(counts, list) or not all(
-        isinstance(c, list) and len(c) == 4 and _str(c[0], 40) and _str(c[1], 40) and _str(c[2], 40) and isinstance(c[3], int) and not isinstance(c[3], bool) and c[3] >= 0
-        for c in counts
-    ):
-        raise LineError(f"{t}: counts malformed")
+    if type(codes) is not list or type(counts) is not list:
+        raise LineError(f"{t}: codes or counts malformed")
+    for c in codes:
+        if type(c) is not list or len(c) != 3 or not (_str(c[0], 40) and _str(c[1], 40) and (c[2] is None or _str(c[2], 12))):
+            raise LineError(f"{t}: codes malformed")
+    for c in counts:
+        if type(c) is not list or len(c) != 4 or not (_str(c[0], 40) and _str(c[1], 40) and _str(c[2], 40) and type(c[3]) is int and c[3] >= 0):
+            raise LineError(f"{t}: counts malformed")
     events = [codec("_events").decode(e, where=f"{t} event") for e in _list(line.get("events"), t)]
     parties = [codec("_parties").decode(p, where=f"{t} party") for p in _list(line.get("parties"), t)]
     identity = None
@@ -432,8 +432,7 @@ def values_of(rl: RecordLine) -> dict[str, Any]:
     for f in rt.fields:
         v: Any
         if f.storage == "column":
-            v = rl.row.get(f.name)
-            v = v.isoformat() if isinstance(v, date) else v
+            v = rl.row.get(f.name)  # dates stay date objects: the validator takes them as they are
             v = None if v == "" else v
         elif f.storage == "identity":
             v = (rl.identity or {}).get(f.name) or None
@@ -448,7 +447,7 @@ def values_of(rl: RecordLine) -> dict[str, Any]:
             except ValueError as exc:
                 raise LineError(f"{rl.type_name}: route malformed") from exc
         elif f.storage == "events":
-            v = [{k: (e[k].isoformat() if isinstance(e[k], date) else e[k]) for k in _EVENT_COLUMNS if k != "id"} for e in rl.events] or None
+            v = [{k: e[k] for k in _EVENT_COLUMNS if k != "id"} for e in rl.events] or None
         elif f.storage == "parties":
             v = [{k: p[k] for k in _PARTY_COLUMNS if k != "id"} for p in rl.parties] or None
         else:  # pragma: no cover - every storage kind is listed above
