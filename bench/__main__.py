@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import bench_sync, bench_gui, bench_indicators, bench_records, bench_returns, bench_store, bench_render
+from bench import bench_gui, bench_hq, bench_indicators, bench_records, bench_render, bench_returns, bench_store, bench_sync
 
-MODULES = [bench_store, bench_records, bench_indicators, bench_returns, bench_gui, bench_sync, bench_render]
+MODULES = [bench_store, bench_records, bench_indicators, bench_returns, bench_gui, bench_sync, bench_render, bench_hq]
 
 
 def main() -> int:

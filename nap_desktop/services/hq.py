@@ -194,6 +194,9 @@ class RegistryCache:
                 self._checked = now
                 return self._registry
         with ws.sf.begin() as s:
+            if s.get_bind().dialect.name == "postgresql":
+                # NOTE: one node renews the registry; the others then read the renewed one
+                s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _advisory_key("registry", "renewal")})
             r = sync._require_registry(ws, s)  # renews (and, the first time, creates) HQ's registry
         with self._lock:
             self._registry, self._text, self._checked = r, r.text, now
@@ -254,6 +257,9 @@ def store_upload(ws: Workspace, cache: RegistryCache, spool: Path, bundle_id: st
     if m.kind != "changes":
         raise BundleRejected(f"Only changes bundles are uploaded to HQ; this is a {m.kind} bundle.")
     r = cache.get(ws)
+    if r.key(m.key_id) is None:  # enrolled a moment ago? look at the store, not the cache
+        cache.invalidate()
+        r = cache.get(ws)
     key = sync._signer(ws, r, m)  # enrolled; not revoked; retired keys only for what they covered
     ob.verify_signature(key.public)
     hq_recipients = set(r.recipients(r.hq_device))
@@ -306,9 +312,9 @@ _thread_locks: dict[str, threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
 
 
-def _advisory_key(device_id: str) -> int:
+def _advisory_key(kind: str, value: str) -> int:
     """A signed 64-bit key for pg_advisory_lock, in a namespace of our own."""
-    digest = hashlib.sha256(f"nap-device-import|{device_id}".encode()).digest()
+    digest = hashlib.sha256(f"nap-{kind}|{value}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
@@ -326,7 +332,7 @@ def device_lock(ws: Workspace, device_id: str) -> Iterator[None]:
         if ws.engine.dialect.name != "postgresql":
             yield
             return
-        key = _advisory_key(device_id)
+        key = _advisory_key("device-import", device_id)
         with ws.engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
             conn.commit()
@@ -569,7 +575,7 @@ def pickup(
             if len(files) >= MAX_RECEIPTS_PER_PICKUP:
                 more = True
                 continue
-            with ws.sf() as s:
+            with ws.sf.begin() as s:
                 path = sync._write_receipt(ws, s, s.get(SyncBundle, bid), folder=folder)
             files.append(path)
             items.append(PickupItem(bid, "imported", file=path.name))
