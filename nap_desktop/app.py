@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     controller.start()
     logger.info("GUI started")
     # NOTE: after the first window is up: reading the version from the package metadata is slow.
-    QTimer.singleShot(0, lambda: app.setApplicationVersion(_version()))
+    QTimer.singleShot(2000, lambda: app.setApplicationVersion(_version()))
     try:
         return int(app.exec())
     finally:

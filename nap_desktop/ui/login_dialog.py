@@ -9,9 +9,11 @@ data after an idle or manual lock (the key is already dropped when it shows).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -32,7 +34,6 @@ from PySide6.QtWidgets import (
 from nap_desktop import config
 from nap_desktop.domain.units_seed import default_units_path, load_units_seed
 from nap_desktop.errors import AccountDisabled, LoginThrottled, UserFacingError, WorkspaceNotFound, WrongPassword
-from nap_desktop.security import keyfile
 from nap_desktop.ui.errors import show_exception, user_message
 from nap_desktop.ui.i18n import N_, LANGUAGE_NAMES, language, pick, tr
 from nap_desktop.ui.widgets import ERROR_STYLE, heading, primary_button
@@ -53,13 +54,34 @@ def _seed_names() -> dict[str, tuple[str, str]]:
         return {}
 
 
-def read_workspace_file(path: Path) -> keyfile.WorkspaceFile:
-    """``workspace.json`` of the workspace at ``path`` (the same check as
-    ``services.workspace.load_workspace_file``, without loading the data core)."""
+@dataclass(frozen=True)
+class WorkspaceSummary:
+    """What the sign-in window shows of ``workspace.json``."""
+
+    unit: str
+    site_kind: str
+    users: tuple[str, ...]
+
+
+def read_workspace_file(path: Path) -> WorkspaceSummary:
+    """The unit, site kind and account names of the workspace at ``path``.
+
+    NOTE: read as plain JSON, so that the window comes up without the cryptography libraries
+    (~0.1 s). A file that is not what it should be is checked by ``security.keyfile``, which
+    raises the error that says so; unlocking checks the whole file again in any case.
+    """
     ws_file = Path(path) / config.WORKSPACE_FILE
     if not Path(path).is_dir() or not ws_file.exists():
         raise WorkspaceNotFound(f"No workspace in {path}. Create one with 'nap-desktop init', or choose the right folder.")
-    return keyfile.load(ws_file)
+    try:
+        data = json.loads(ws_file.read_text("utf-8"))
+        users = tuple(sorted(str(u) for u in data["users"]))
+        return WorkspaceSummary(str(data["unit"]), str(data["site_kind"]), users)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        from nap_desktop.security import keyfile
+
+        wf = keyfile.load(ws_file)  # raises WorkspaceCorrupt naming the problem
+        return WorkspaceSummary(wf.unit, wf.site_kind, tuple(sorted(wf.users)))
 
 
 def preload_core() -> None:
@@ -143,7 +165,7 @@ class LoginDialog(QDialog):
         self.user_combo = QComboBox()
         self.user_combo.setObjectName("userCombo")
         self.user_combo.setEditable(False)
-        for name in sorted(wf.users):
+        for name in wf.users:
             self.user_combo.addItem(name)
         if user:
             idx = self.user_combo.findText(user)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, QPoint, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
@@ -27,9 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nap_desktop.domain.codelists import CodeList
 from nap_desktop.security.passwords import password_problems, strength_score
 from nap_desktop.ui.i18n import N_, pick, tr, tr_known
+
+if TYPE_CHECKING:
+    from nap_desktop.domain.codelists import CodeList
 
 LONG_LIST = 15  # code lists longer than this get a searchable picker
 

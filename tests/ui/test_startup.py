@@ -23,7 +23,7 @@ c = AppController(Path(sys.argv[1]), user="officer")
 c.start()
 app.processEvents()
 heavy = ("sqlalchemy", "alembic", "reportlab", "openpyxl", "nap_desktop.reports.engine", "nap_desktop.services.workspace",
-         "nap_desktop.data.record_models", "importlib.metadata")
+         "nap_desktop.data.record_models", "importlib.metadata", "cryptography", "pyrage", "nap_desktop.security.crypto")
 print("visible", c.login is not None and c.login.isVisible(), c.login.user_combo.currentText())
 print("before", ",".join(m for m in heavy if m in sys.modules))
 from nap_desktop.ui import workers
@@ -50,3 +50,14 @@ def test_the_sign_in_window_shows_before_the_data_core_is_loaded(circle_path: Pa
     loaded = lines["after"].split(",")
     for module in ("sqlalchemy", "alembic", "nap_desktop.services.workspace", "nap_desktop.data.record_models"):
         assert module in loaded, f"{module} was not loaded in the background"
+
+
+def test_a_damaged_workspace_file_is_reported_by_the_sign_in_window(circle_path: Path) -> None:
+    import pytest
+
+    from nap_desktop.errors import WorkspaceCorrupt
+    from nap_desktop.ui.login_dialog import LoginDialog
+
+    (circle_path / "workspace.json").write_text('{"users": ', "utf-8")
+    with pytest.raises(WorkspaceCorrupt, match="damaged"):
+        LoginDialog(circle_path)
