@@ -45,11 +45,11 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Date, and_, bindparam, case, func, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from nap_desktop.data.models import Meta, Unit
+from nap_desktop.data.models import Meta, Unit, UTCDateTime
 from nap_desktop.data.record_models import MODEL_BY_TYPE, Case, CaseEvent, Suspect
 from nap_desktop.data.return_models import MonthlyReturn, ReturnComment, ReturnEvent
 from nap_desktop.domain.framework import Framework, default_framework
@@ -405,16 +405,34 @@ def _changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
 # --- computing --------------------------------------------------------------------------------------
 
 
-def _pipeline(s: Session, units: Iterable[str] | None, period: Period) -> dict[str, int]:
-    """The case pipeline of the month, in two aggregate queries (one GROUP BY per case)."""
+# Statements are built once per shape (national or not) with the month and the units as bound
+# parameters, as the engine does: building them costs more Python time than running them.
+_P_START, _P_STOP = bindparam("m_start", type_=Date()), bindparam("m_stop", type_=Date())
+_P_START_DT, _P_STOP_DT = bindparam("m_start_dt", type_=UTCDateTime()), bindparam("m_stop_dt", type_=UTCDateTime())
+_P_UNITS = bindparam("m_units", expanding=True)
+_STATEMENTS: dict[tuple[str, bool], Any] = {}
+
+
+def _params(units: Iterable[str] | None, period: Period) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "m_start": period.start,
+        "m_stop": period.stop,
+        "m_start_dt": datetime.combine(period.start, time.min, UTC),
+        "m_stop_dt": datetime.combine(period.stop, time.min, UTC),
+    }
+    if units is not None:
+        params["m_units"] = sorted(units) or [""]
+    return params
+
+
+def _pipeline_statements(national: bool) -> tuple[Any, Any]:
     C, E, Su = Case, CaseEvent, Suspect
-    start, stop = period.start, period.stop
+    start, stop = _P_START, _P_STOP
     live = [C.deleted.is_(False), C.status == "complete"]
     su_live = [Su.deleted.is_(False), Su.status == "complete"]
-    if units is not None:
-        unit_list = sorted(units)
-        live.append(C.unit.in_(unit_list))
-        su_live.append(Su.unit.in_(unit_list))
+    if not national:
+        live.append(C.unit.in_(_P_UNITS))
+        su_live.append(Su.unit.in_(_P_UNITS))
 
     def first(events: Iterable[str]) -> Any:
         return func.min(case((E.event.in_(list(events)), E.on_date), else_=None))
@@ -444,20 +462,33 @@ def _pipeline(s: Session, units: Iterable[str] | None, period: Period) -> dict[s
     def count(cond: Any) -> Any:
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
-    row = s.execute(
-        select(
-            count(pc.reg >= start).label("registered"),
-            count(pc.challaned == 1).label("challaned"),
-            count(pc.convicted == 1).label("convicted"),
-            count(pc.acquitted == 1).label("acquitted"),
-            count(or_(pc.inv_end.is_(None), pc.inv_end >= stop)).label("pending_investigation"),
-            count(and_(pc.court_from < stop, or_(pc.court_end.is_(None), pc.court_end >= stop))).label("pending_trial"),
-            count(pc.challan < stop).label("challaned_to_date"),
-        )
-    ).one()
-    arrested = s.scalar(select(func.count(func.distinct(Su.person_id))).where(*su_live, Su.arrested_on >= start, Su.arrested_on < stop)) or 0
+    cases = select(
+        count(pc.reg >= start).label("registered"),
+        count(pc.challaned == 1).label("challaned"),
+        count(pc.convicted == 1).label("convicted"),
+        count(pc.acquitted == 1).label("acquitted"),
+        count(or_(pc.inv_end.is_(None), pc.inv_end >= stop)).label("pending_investigation"),
+        count(and_(pc.court_from < stop, or_(pc.court_end.is_(None), pc.court_end >= stop))).label("pending_trial"),
+        count(pc.challan < stop).label("challaned_to_date"),
+    )
+    arrested = select(func.count(func.distinct(Su.person_id))).where(*su_live, Su.arrested_on >= start, Su.arrested_on < stop)
+    return cases, arrested
+
+
+def _statement(name: str, national: bool, build: Callable[[bool], Any]) -> Any:
+    key = (name, national)
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = build(national)
+    return _STATEMENTS[key]
+
+
+def _pipeline(s: Session, units: Iterable[str] | None, period: Period) -> dict[str, int]:
+    """The case pipeline of the month, in two aggregate queries (one GROUP BY per case)."""
+    cases, arrested = _statement("pipeline", units is None, _pipeline_statements)
+    params = _params(units, period)
+    row = s.execute(cases, params).one()
     out = {k: int(getattr(row, k)) for k in row._fields}
-    out["arrested"] = int(arrested)
+    out["arrested"] = int(s.scalar(arrested, params) or 0)
     return {k: out[k] for k in PIPELINE}
 
 
@@ -467,28 +498,29 @@ def _pipeline(s: Session, units: Iterable[str] | None, period: Period) -> dict[s
 _COUNTED_TYPES = tuple(name for name in RECORD_TYPES if name != "person")
 
 
-def _record_counts(s: Session, units: Iterable[str] | None, period: Period) -> dict[str, Any]:
-    """Live records dated in the month by type and status (complete / draft), one UNION ALL query."""
-    start_dt = datetime.combine(period.start, time.min, UTC)
-    stop_dt = datetime.combine(period.stop, time.min, UTC)
-    unit_list = sorted(units) if units is not None else None
+def _counts_statement(national: bool) -> Any:
     parts = []
     for name in _COUNTED_TYPES:
         rt = RECORD_TYPES[name]
         model = MODEL_BY_TYPE[name]
         if rt.date_field == "created_on":
-            dated = and_(model.created_at >= start_dt, model.created_at < stop_dt)
+            dated = and_(model.created_at >= _P_START_DT, model.created_at < _P_STOP_DT)
         else:
             col = getattr(model, rt.date_field)
-            dated = and_(col >= period.start, col < period.stop)
+            dated = and_(col >= _P_START, col < _P_STOP)
         conds = [model.deleted.is_(False), dated]
-        if unit_list is not None:
-            conds.append(model.unit.in_(unit_list))
+        if not national:
+            conds.append(model.unit.in_(_P_UNITS))
         parts.append(
             select(literal(name).label("type"), model.status.label("status"), func.count().label("n")).where(*conds).group_by(model.status)
         )
+    return union_all(*parts)
+
+
+def _record_counts(s: Session, units: Iterable[str] | None, period: Period) -> dict[str, Any]:
+    """Live records dated in the month by type and status (complete / draft), one UNION ALL query."""
     by_type: dict[str, dict[str, int]] = {}
-    for r in s.execute(union_all(*parts)):
+    for r in s.execute(_statement("counts", units is None, _counts_statement), _params(units, period)):
         by_type.setdefault(r.type, {})[r.status] = int(r.n)
     complete = sum(v.get("complete", 0) for v in by_type.values())
     drafts = sum(n for v in by_type.values() for st, n in v.items() if st != "complete")
