@@ -71,8 +71,7 @@ class StartPage(QWidget):
         self.backup_button.clicked.connect(lambda _c=False: self.backup_requested.emit())
         self.backup_button.hide()
         self.info_grid.addWidget(self.backup_button, [k for k, _ in rows].index("backup"), 2, Qt.AlignmentFlag.AlignTop)
-        self.info["returns"].setText(tr("Available when monthly returns are introduced."))
-        self.info["returns"].setStyleSheet("color: #666;")
+        self.info["returns"].setText("…")
         self.sync_button = QPushButton(tr("Open Sync"))
         self.sync_button.setObjectName("openSyncButton")
         self.sync_button.clicked.connect(lambda _c=False: self.sync_requested.emit())
@@ -122,6 +121,22 @@ class StartPage(QWidget):
 
         run_op(self, work, writer=False).on_success(self._show).start()
         run_op(self, lambda _op: _sync_status(ws), writer=False).on_success(self._show_sync).on_failure(self._sync_failed).start()
+        run_op(self, lambda _op: _due_returns(ws), writer=False).on_success(self._show_returns).start()
+
+    def _show_returns(self, due: list[Any]) -> None:
+        """The unit's returns of the last three months not yet with the unit above."""
+        label = self.info["returns"]
+        if not due:
+            label.setText(tr("None: every recent return is submitted."))
+            label.setStyleSheet("")
+            return
+        parts = [f"{d.month} ({tr(d.state)})" for d in due]
+        overdue = [d for d in due if d.overdue]
+        text = ", ".join(parts)
+        if overdue:
+            text += " — " + tr("overdue since {date}").format(date=overdue[0].due_on.isoformat())
+        label.setText(text)
+        label.setStyleSheet("color: #b00020;" if overdue else "")
 
     def _sync_failed(self, _exc: BaseException) -> None:
         # NOTE: a status line only; the sync screen shows the error itself when opened.
@@ -181,3 +196,9 @@ def _rtl() -> bool:
     from nap_desktop.ui.i18n import is_rtl
 
     return is_rtl()
+
+
+def _due_returns(ws: Any) -> list[Any]:
+    from nap_desktop.reports.returns import due_returns  # NOTE: loaded on the pool thread, off the start path
+
+    return due_returns(ws)
