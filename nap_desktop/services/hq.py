@@ -29,6 +29,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -620,13 +621,23 @@ def inbox_counts(ws: Workspace, inbox: Path | None = None) -> dict[str, int]:
 
 
 def clean_spool(inbox: Path, older_than_s: float = 3600.0) -> int:
-    """Removes spool files left by a server that died mid-upload."""
+    """Removes spool files left by a server that died mid-upload (older than any upload may last)."""
+    return clean_old(spool_dir(inbox), older_than_s)
+
+
+def clean_old(folder: Path, older_than_s: float) -> int:
+    """Removes the files and folders directly in ``folder`` not touched for ``older_than_s``."""
     n = 0
     now = time.time()
-    for p in spool_dir(inbox).glob("*"):
+    if not Path(folder).is_dir():
+        return 0
+    for p in Path(folder).iterdir():
         with contextlib.suppress(FileNotFoundError):
             if now - p.stat().st_mtime > older_than_s:
-                p.unlink()
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink()
                 n += 1
     return n
 

@@ -409,9 +409,10 @@ def _write_archive(path: Path, p: hq.Pickup) -> None:
 class ImporterThread(threading.Thread):
     """Applies inbox files while the server runs: woken by each stored upload, and every interval."""
 
-    def __init__(self, ws: Workspace, inbox: Path, *, wake: threading.Event, interval_s: float) -> None:
+    def __init__(self, ws: Workspace, inbox: Path, *, wake: threading.Event, interval_s: float, pickup_root: Path | None = None) -> None:
         super().__init__(name="nap-importer", daemon=True)
         self.ws, self.inbox, self.wake, self.interval = ws, inbox, wake, interval_s
+        self.pickup_root = pickup_root
         self.stop_event = threading.Event()
         self.stats = hq.ImporterStats()
 
@@ -425,6 +426,8 @@ class ImporterThread(threading.Thread):
                     logger.info("inbox: bundle %s of unit %s: %s", o.bundle_id, o.unit or "?", o.outcome)
                 failures = 0
                 hq.clean_spool(self.inbox)
+                if self.pickup_root is not None:
+                    hq.clean_old(self.pickup_root, 3600.0)  # answers a client broke off before the end
             except UserFacingError as exc:
                 failures += 1
                 self.stats.errors += 1
@@ -511,7 +514,7 @@ def serve(
     intake = Intake(ws, cfg)
     importer: ImporterThread | None = None
     if cfg.importer:
-        importer = ImporterThread(ws, intake.inbox, wake=intake.wake, interval_s=cfg.import_interval_s)
+        importer = ImporterThread(ws, intake.inbox, wake=intake.wake, interval_s=cfg.import_interval_s, pickup_root=intake.pickup_root)
         importer.start()
     config = uvicorn.Config(
         intake.app(),
