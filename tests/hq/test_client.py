@@ -289,3 +289,35 @@ def test_cli_sync_link_push_pull_and_hq_status(net: Net) -> None:
         server.stop()
     r = _cli("hq", "status", "--workspace", str(net.hq), "--user", ANALYST, "--password-stdin", stdin=ANALYST_PW + "\n")
     assert r.returncode == 0 and "0 waiting" in r.stdout and "0 rejected" in r.stdout
+
+
+def test_cli_sync_auto_syncs_until_interrupted(net: Net) -> None:
+    import signal
+
+    post = net.posts[0].path
+    create(net.officers[0], "person")
+    server = ServerProcess(net.hq).start()
+    try:
+        link.set_settings(net.posts[0], server_url=server.url, interval_minutes=1)
+        net.close()
+        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nap_desktop", "sync", "auto", "--workspace", str(post), "--user", "off.post", "--password-stdin"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        )
+        assert proc.stdin is not None
+        proc.stdin.write(PASSWORDS["officer"] + "\n")
+        proc.stdin.close()
+        lines: list[str] = []
+        deadline = time.monotonic() + 120
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "ok: " in line and "1 bundle(s) sent" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 0
+    finally:
+        server.stop()
+    assert any("syncing" in line for line in lines) and any("1 bundle(s) sent" in line for line in lines), lines
