@@ -14,6 +14,9 @@ rest of a PostgreSQL store is the database server's (an encrypted volume), acces
 ``workspace.json`` and the recovery escrow, and the audit chain still detects edited, deleted or
 reordered entries. Personal identity columns are stored as they are in SQLCipher (no extra column
 encryption), so anyone with database access sees them: grant it to the NAP service role only.
+The same holds for the ``sync_keys`` table: HQ's registry root key, its device signing key, age
+identities and the match-token key are readable by whoever can read the database (on SQLCipher the
+data key covers them). Reading rights on this database are therefore as sensitive as those keys.
 
 ``store.json`` holds no password: the password comes from libpq's usual places (``~/.pgpass``,
 ``PGPASSFILE``, ``PGPASSWORD``) or a client certificate. The store itself is checked on every
