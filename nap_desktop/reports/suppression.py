@@ -201,7 +201,83 @@ class Problem:
     def exposed(self, hidden: set[CellId], primary: Iterable[CellId]) -> list[CellId]:
         """Hidden cells a reader can pin down (exactly, or by interval reasoning)."""
         primary = set(primary)
-        return sorted(self._linear_determined(hidden) | self._interval_determined(hidden, primary), key=lambda c: self.cells[c].order)
+        found = self._linear_determined(hidden) | self._interval_determined(hidden, primary)
+        if not found:
+            found = self._search_determined(hidden, primary)
+        return sorted(found, key=lambda c: self.cells[c].order)
+
+    def _search_determined(self, hidden: set[CellId], primary: set[CellId], budget: int = 200_000) -> set[CellId]:
+        """Hidden counts that take one value in every integer solution the markers allow.
+
+        Linear algebra and interval reasoning miss some (a few small cells whose only consistent
+        integer values are unique). For each group of equations small enough to enumerate (all
+        cells counts, at most ``budget`` assignments of the unknowns not computed from the
+        others), every solution is tried as a reader would: "<5" is 1–4, "x" is 0 or 5 up to the
+        sum of the group's published numbers (no count of the group can exceed that).
+        """
+        out: set[CellId] = set()
+        for eqs in self._components(hidden):
+            cells = sorted({c for eq in eqs for c, _ in eq if c in hidden}, key=lambda c: self.cells[c].order)
+            if any(self.cells[c].kind != "count" for eq in eqs for c, _ in eq):
+                continue
+            cap = sum(self.cells[c].value for eq in eqs for c, _ in eq if c not in hidden) + SMALL_MAX * len(cells)
+            domains = {c: list(range(1, SMALL_MAX + 1)) if c in primary else [0, *range(SMALL_MAX + 1, cap + 1)] for c in cells}
+            size = 1
+            for c in cells:
+                size *= len(domains[c])
+            if size > budget * 1000:  # even with propagation this is too many to try here
+                continue
+            known = {c: self.cells[c].value for eq in eqs for c, _ in eq if c not in hidden}
+            seen: dict[CellId, set[int]] = {c: set() for c in cells}
+            steps = [0]
+
+            def consistent(full: dict[CellId, int]) -> bool | None:
+                """False: an equation fails; None: some cell was computed (recheck); True: fine."""
+                progress = False
+                for eq in eqs:
+                    unknown = [(c, k) for c, k in eq if c not in full]
+                    if len(unknown) == 1:
+                        c, k = unknown[0]
+                        rest = sum(kk * full[cc] for cc, kk in eq if cc != c)
+                        if rest % k:
+                            return False
+                        v = -rest // k
+                        allowed = 1 <= v <= SMALL_MAX if c in primary else (v == 0 or SMALL_MAX < v <= cap)
+                        if not allowed:
+                            return False
+                        full[c] = v
+                        progress = True
+                    elif not unknown and sum(k * full[c] for c, k in eq) != 0:
+                        return False
+                return None if progress else True
+
+            def dfs(full: dict[CellId, int]) -> bool:
+                steps[0] += 1
+                if steps[0] > budget:
+                    return False
+                full = dict(full)
+                while True:
+                    state = consistent(full)
+                    if state is False:
+                        return True
+                    if state is True:
+                        break
+                todo = [c for c in cells if c not in full]
+                if not todo:
+                    for c in cells:
+                        seen[c].add(full[c])
+                    return True
+                c = todo[0]
+                for v in domains[c]:
+                    full[c] = v
+                    if not dfs(full):
+                        return False
+                    del full[c]
+                return True
+
+            if dfs(dict(known)):
+                out |= {c for c in cells if len(seen[c]) == 1}
+        return out
 
     def _linear_determined(self, hidden: set[CellId]) -> set[CellId]:
         """Hidden cells whose value the equations fix (the published cells moved to the right).
