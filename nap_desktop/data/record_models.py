@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from nap_desktop.data.models import Base, new_id, utcnow
@@ -57,7 +57,15 @@ class Person(SyncMixin, Base):
     marital_status: Mapped[str | None] = mapped_column(String(24))
     migration_status: Mapped[str | None] = mapped_column(String(32))
 
-    __table_args__ = (Index("ix_persons_unit_sex", "unit", "sex"), Index("ix_persons_seq", "seq"), Index("ix_persons_list", "created_at", "id"), Index("ix_persons_live", "unit", "deleted"))
+    __table_args__ = (
+        Index("ix_persons_unit_sex", "unit", "sex"),
+        Index("ix_persons_seq", "seq"),
+        Index("ix_persons_list", "created_at", "id"),
+        Index("ix_persons_live", "unit", "deleted"),
+        # The indicator engine's person lookups (reports.engine._person_join compares id || ''):
+        # every attribute it reads, so a lookup never reads the table row.
+        Index("ix_persons_report", text("(id || '')"), "sex", "date_of_birth", "age_years", "created_at", "citizenship", "residence_province"),
+    )
 
 
 class PersonIdentity(Base):
@@ -100,7 +108,16 @@ class Screening(SyncMixin, Base):
     route_json: Mapped[str] = mapped_column(Text, default="[]")
     narrative: Mapped[str] = mapped_column(Text, default="")  # personal: hidden without access
 
-    __table_args__ = (Index("ix_screenings_unit_date", "unit", "screened_on"), Index("ix_screenings_seq", "seq"), Index("ix_screenings_list", "screened_on", "id"), Index("ix_screenings_live", "unit", "deleted"))
+    __table_args__ = (
+        # Unit and date first; the other columns are what the indicator engine reads of a
+        # unit's screenings of a period, so it never reads the (wide) rows. Nationally it
+        # reads the same columns date first (ix_screenings_period).
+        Index("ix_screenings_unit_date", "unit", "screened_on", "deleted", "status", "identification_status", "person_id", "id"),
+        Index("ix_screenings_seq", "seq"),
+        Index("ix_screenings_list", "screened_on", "id"),
+        Index("ix_screenings_live", "unit", "deleted"),
+        Index("ix_screenings_period", "screened_on", "deleted", "status", "unit", "identification_status", "person_id", "id"),
+    )
 
 
 class Case(SyncMixin, Base):
@@ -117,7 +134,11 @@ class Case(SyncMixin, Base):
     assets_confiscated_pkr: Mapped[int] = mapped_column(BigInteger, default=0)
     assets_disposed_pkr: Mapped[int] = mapped_column(BigInteger, default=0)
 
-    __table_args__ = (Index("ix_cases_unit_date", "unit", "registered_on"), Index("ix_cases_seq", "seq"))
+    __table_args__ = (
+        # Unit and date first, then what the indicator engine reads of a unit's cases.
+        Index("ix_cases_unit_date", "unit", "registered_on", "deleted", "status", "case_type", "id"),
+        Index("ix_cases_seq", "seq"),
+    )
 
 
 class CaseEvent(Base):
@@ -134,7 +155,11 @@ class CaseEvent(Base):
     fine_pkr: Mapped[int | None] = mapped_column(Integer)
     person_id: Mapped[str | None] = mapped_column(ForeignKey("persons.id"))
 
-    __table_args__ = (Index("ix_case_events_event_date", "event", "on_date"),)
+    __table_args__ = (
+        Index("ix_case_events_event_date", "event", "on_date"),
+        # The indicator engine's stages of each case (every column it reads).
+        Index("ix_case_events_stages", "case_id", "event", "on_date", "verdict", "person_id"),
+    )
 
 
 class CaseParty(Base):
@@ -167,7 +192,15 @@ class Suspect(SyncMixin, Base):
     arrested_on: Mapped[date | None] = mapped_column(Date)
     organised_group: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    __table_args__ = (Index("ix_suspects_list", "identified_on", "id"), Index("ix_suspects_live", "unit", "deleted"),)
+    __table_args__ = (
+        Index("ix_suspects_list", "identified_on", "id"),
+        Index("ix_suspects_live", "unit", "deleted"),
+        # The indicator engine's suspects of a period (a unit's; the nation's) and of a case:
+        # every column it reads.
+        Index("ix_suspects_unit_date", "unit", "identified_on", "deleted", "status", "arrest_status", "person_id", "id"),
+        Index("ix_suspects_period", "identified_on", "deleted", "status", "unit", "arrest_status", "person_id", "id"),
+        Index("ix_suspects_case", "case_id", "deleted", "status", "person_id"),
+    )
 
 
 class ServiceProvider(SyncMixin, Base):
@@ -214,7 +247,14 @@ class ServiceProvision(SyncMixin, Base):
     ended_on: Mapped[date | None] = mapped_column(Date)
     consent: Mapped[str | None] = mapped_column(String(12))
 
-    __table_args__ = (Index("ix_service_provisions_unit_date", "unit", "started_on"), Index("ix_service_provisions_list", "started_on", "id"), Index("ix_service_provisions_live", "unit", "deleted"))
+    __table_args__ = (
+        # Unit and date first, then what the indicator engine reads of a unit's services of a
+        # period; nationally the same columns date first (ix_service_provisions_period).
+        Index("ix_service_provisions_unit_date", "unit", "started_on", "deleted", "status", "beneficiary_role", "service_type", "person_id", "id"),
+        Index("ix_service_provisions_list", "started_on", "id"),
+        Index("ix_service_provisions_live", "unit", "deleted"),
+        Index("ix_service_provisions_period", "started_on", "deleted", "status", "unit", "beneficiary_role", "service_type", "person_id", "id"),
+    )
 
 
 class AwarenessSession(SyncMixin, Base):
@@ -245,6 +285,9 @@ class Training(SyncMixin, Base):
     hours: Mapped[int | None] = mapped_column(Integer)
     partner: Mapped[str | None] = mapped_column(String(120))
 
+    # The indicator engine's trainings of a period.
+    __table_args__ = (Index("ix_trainings_period", "held_from", "deleted", "status", "unit", "id"),)
+
 
 class CheckpointLog(SyncMixin, Base):
     """Daily counts of one checkpoint."""
@@ -261,7 +304,17 @@ class CheckpointLog(SyncMixin, Base):
     biometric_checks: Mapped[int] = mapped_column(Integer, default=0)
     biometric_failed: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_checkpoint_logs_unit_date", "unit", "log_date"), Index("ix_checkpoint_logs_list", "log_date", "id"), Index("ix_checkpoint_logs_live", "unit", "deleted"))
+    __table_args__ = (
+        Index("ix_checkpoint_logs_unit_date", "unit", "log_date"),
+        Index("ix_checkpoint_logs_list", "log_date", "id"),
+        Index("ix_checkpoint_logs_live", "unit", "deleted"),
+        # The indicator engine's logs of a period (every column it reads).
+        Index(
+            "ix_checkpoint_logs_period",
+            "log_date", "deleted", "status", "unit", "checkpoint_type", "passengers_screened", "referred_second_line",
+            "offloaded", "fraudulent_documents", "intercepted", "biometric_checks", "biometric_failed",
+        ),
+    )
 
 
 class CoordinationEntity(SyncMixin, Base):
@@ -351,7 +404,12 @@ class RecordCode(Base):
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     answer: Mapped[str | None] = mapped_column(String(12))
 
-    __table_args__ = (Index("ix_record_codes_field_code", "field", "code"),)
+    __table_args__ = (
+        Index("ix_record_codes_field_code", "field", "code"),
+        # The codes of one field of a record (reports.engine._codes_join compares field || ''):
+        # the lookups stay within the field's part of the index.
+        Index("ix_record_codes_lookup", text("(field || '')"), "record_id", "code"),
+    )
 
 
 class RecordCount(Base):
@@ -365,7 +423,11 @@ class RecordCount(Base):
     dim2: Mapped[str] = mapped_column(String(40), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_record_counts_field", "field", "dim1", "dim2"),)
+    __table_args__ = (
+        Index("ix_record_counts_field", "field", "dim1", "dim2"),
+        # The cells of a record with their counts, read without the table row.
+        Index("ix_record_counts_cells", "record_id", "field", "dim1", "dim2", "n"),
+    )
 
 
 class RecordHistory(Base):

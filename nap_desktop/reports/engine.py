@@ -6,7 +6,8 @@ each indicator names a rule of this module and its parameters. Every rule is a h
 aggregates (``GROUP BY``) built with SQLAlchemy Core, so the same code runs on SQLite/SQLCipher and
 PostgreSQL; no rule loops over records in Python. What comes back from the database is already
 aggregated: at most one row per combination of code-list values (sex × age band × citizenship ×
-province …), which Python only adds up into the breakdowns.
+province …, or a set of codes such as the forms of exploitation a person had), which Python only
+adds up into the breakdowns.
 
 Conventions every rule shares:
 
@@ -29,9 +30,18 @@ Conventions every rule shares:
 Status indicators read milestones whose ``indicator`` field holds the indicator's code.
 
 Statements are built with the period and the unit list as bound parameters and kept per process
-(:meth:`_Ctx.cached`): building the larger ones costs more Python time than running them on a
-month of one circle. Indicators that read the same records share one statement (one per-person
-pass over the services serves 1.2.a, 1.2.b, 1.2.c, 1.4.a and 6.1.b).
+(:meth:`_Ctx.cached`), and their SQL text per dialect and unit set (:meth:`_Ctx.fetch`): building
+and compiling the larger ones costs more Python time than running them on a month of one circle.
+Indicators that read the same records share one statement: one per-person pass over the services
+serves 1.2.a, 1.2.b, 1.2.c, 1.4.a and 6.1.b; one over the screenings 1.3.a and 7.1.a; one
+statement counts the cases of 7.3.a, 7.3.b and 7.4.a.
+
+Speed (DESIGN §7, ``bench/bench_indicators.py``): every fact table has covering indexes (all
+the columns a rule reads) by (unit, date) and by date, so a unit's month or the nation's year
+is one index range; person attributes and record codes are read through indexes on
+expressions (:func:`_person_join`, :func:`_codes_join`). Where SQLite could pick a worse index
+the statements say so in portable SQL (:class:`_Unindexed`, :func:`_via_record`, outer joins);
+table statistics (:mod:`nap_desktop.data.stats`) settle the rest.
 
 Public API: :func:`compute_indicators` and :func:`drill_down` check permissions and open the
 session; :func:`evaluate` and :func:`drill` are the same on a given session and unit set (used by
@@ -53,6 +63,7 @@ from typing import Any
 from sqlalchemy import (
     Date,
     Integer,
+    String,
     Select,
     and_,
     bindparam,
@@ -312,6 +323,25 @@ def _years_between_sqlite(element: _YearsBetween, compiler: Any, **kw: Any) -> s
     return f"(({ymd(b)} - {ymd(a)}) / 10000)"
 
 
+class _GroupConcat(FunctionElement[str]):
+    """The values of a group joined with ``,`` (no order): ``group_concat`` on SQLite,
+    ``string_agg`` elsewhere (PostgreSQL)."""
+
+    type = String()
+    name = "group_concat"
+    inherit_cache = True
+
+
+@compiles(_GroupConcat)
+def _group_concat_default(element: _GroupConcat, compiler: Any, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(_GroupConcat, "sqlite")
+def _group_concat_sqlite(element: _GroupConcat, compiler: Any, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
 def _age_at(person: Any, on: Any) -> ColumnElement[Any]:
     """The person's age in completed years on ``on`` (an SQL date), or NULL when unknown."""
     return case(
@@ -331,16 +361,79 @@ def _fence(stmt: Select[Any]) -> Select[Any]:
     return stmt.offset(0)
 
 
-def _via_record(col: Any) -> ColumnElement[str]:
-    """``col || ''``: the same value, but no index on ``col`` alone can serve a comparison with it.
+def _codes_join(RC: Any, record_id: Any, fieldname: str) -> ColumnElement[bool]:
+    """The join from a record (``record_id``, on the outer side) to its ``record_codes`` of one field.
 
-    NOTE: for the code and count tables (``record_codes``, ``record_counts``), whose ``field``
-    index lists every session's or training's rows nationwide. Without table statistics SQLite
-    prefers that index and scans the whole field; comparing ``field || ''`` makes it start from
-    the (scoped, dated) parent records and look rows up by their primary key (record id) instead.
-    Portable SQL; PostgreSQL plans by its statistics either way.
+    NOTE: written for the index ``ix_record_codes_lookup`` on ``(field || '', record_id, code)``
+    (record_models): ``field || ''`` keeps the primary key (record id first, spread over every
+    field of every record) and the (field, code) index out, so the lookups read only the
+    field's part of the lookup index; the record side is :class:`_Unindexed` so the join runs
+    from the records of the period to their codes, never from all codes of the field.
+    """
+    return and_(_via_record(RC.field) == fieldname, RC.record_id == _Unindexed(record_id))
+
+
+def _person_join(P: Any, person_id: Any) -> ColumnElement[bool]:
+    """The join from a person id (on the outer side) to the person row.
+
+    NOTE: written for the covering index ``ix_persons_report`` on ``(id || '', sex,
+    date_of_birth, age_years, created_at, citizenship, residence_province)``: ``id || ''``
+    keeps the primary key index out (it would read every person's table row as well), with or
+    without table statistics.
+    """
+    return _via_record(P.id) == _Unindexed(person_id)
+
+
+def _materialized(stmt: Select[Any], name: str) -> Any:
+    """``stmt`` as a CTE computed once (``AS MATERIALIZED``) however often it is read.
+
+    NOTE: without the keyword SQLite flattens a CTE into every place that reads it and runs it
+    again each time (seen with EXPLAIN QUERY PLAN); PostgreSQL (12+) would materialize a CTE
+    read twice anyway. Both accept the keyword.
+    """
+    return stmt.cte(name).prefix_with("MATERIALIZED")
+
+
+def _via_record(col: Any) -> ColumnElement[str]:
+    """``col || ''``: the same value, but only an index on this very expression can serve a
+    comparison with it, none on ``col`` itself.
+
+    NOTE: the count table's ``field`` index lists every training's rows nationwide; comparing
+    ``field || ''`` makes SQLite start from the (scoped, dated) trainings and look counts up by
+    their primary key (record id) instead. The code table and the persons have indexes on the
+    expression itself (see :func:`_codes_join`, :func:`_person_join`). Portable SQL; PostgreSQL
+    has the same expression indexes (they come from the models).
     """
     return col.op("||")(literal_column("''"))
+
+
+class _Unindexed(FunctionElement[Any]):
+    """The same value as its argument, but no index can serve a comparison with it.
+
+    NOTE: on SQLite ``+x`` (the documented way to keep the planner off an index); elsewhere the
+    plain column (PostgreSQL plans by its statistics). Used where SQLite would otherwise pick a
+    worse plan: the code filters of the fact queries (without table statistics an ``IN`` on an
+    indexed code looks selective, and SQLite would read every record of those codes of every
+    year instead of the covering date index), ``deleted`` (see :meth:`_Ctx.live`), and the
+    outer side of a join (no automatic index on it, so the join runs from it).
+    """
+
+    name = "unindexed"
+    inherit_cache = True
+
+    @property
+    def type(self) -> Any:  # type: ignore[override]
+        return self.clauses.clauses[0].type
+
+
+@compiles(_Unindexed)
+def _unindexed_default(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses.clauses[0], **kw)
+
+
+@compiles(_Unindexed, "sqlite")
+def _unindexed_sqlite(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses.clauses[0], **kw)}"
 
 
 def _flag(cond: ColumnElement[bool]) -> ColumnElement[int]:
@@ -355,7 +448,10 @@ def _sum(expr: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 _STATEMENTS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()  # built statements, see _Ctx.cached
-_STATEMENTS_MAX = 256
+_STATEMENTS_MAX = 512
+_SQL: OrderedDict[tuple[Any, ...], Any] = OrderedDict()  # their SQL per dialect and unit set, see _Ctx.fetch
+_SQL_MAX = 1024
+_PERIOD_PARAMS = frozenset({"p_start", "p_stop", "q_start", "q_stop", "p_stop_dt"})
 
 
 class _Ctx:
@@ -413,8 +509,12 @@ class _Ctx:
         return hit[2]
 
     def live(self, model: Any, *, scoped: bool = True) -> list[ColumnElement[bool]]:
-        """Not deleted, not a draft, and (``scoped``) in the unit subtree."""
-        conds: list[ColumnElement[bool]] = [model.deleted.is_(False), model.status == "complete"]
+        """Not deleted, not a draft, and (``scoped``) in the unit subtree.
+
+        NOTE: ``deleted`` through :class:`_Unindexed`: the list indexes on (unit, deleted) look
+        like two equalities to SQLite and would win over a (unit, date) index.
+        """
+        conds: list[ColumnElement[bool]] = [_Unindexed(model.deleted).is_(False), model.status == "complete"]
         if scoped and not self.national:
             conds.append(model.unit.in_(self._units))
         return conds
@@ -433,6 +533,46 @@ class _Ctx:
             return [e.code for e in cl.entries]
         wanted = set(groups)
         return [e.code for e in cl.entries if e.group in wanted]
+
+    def run(self, key: tuple[Any, ...], build: Callable[[], Any]) -> list[Any]:
+        """The rows of the statement ``build()`` (built once, see :meth:`cached`)."""
+        return self.fetch(self.cached(key, build))
+
+    def fetch(self, stmt: Any) -> list[Any]:
+        """The rows of a built statement (one kept by :meth:`cached`), as driver SQL.
+
+        NOTE: executing a SQLAlchemy statement costs Python time on every call (its cache key
+        walks the whole expression tree, every IN list is expanded, every parameter processed),
+        more than running the larger statements on a month of one circle. The SQL text and its
+        processed parameters are therefore made once per statement, dialect and unit set
+        (SQLAlchemy's own ``construct_expanded_state``); a call only fills in the period's dates.
+        Rows hold what the driver returns (no result processing): the rules read counts, sums
+        and codes.
+        """
+        conn = self.s.connection()
+        dialect = conn.dialect
+        key = (id(stmt), dialect.name, tuple(self.params.get("units") or ()))
+        hit = _SQL.get(key)
+        if hit is None or hit[0] is not stmt:
+            compiled = stmt.compile(dialect=dialect)
+            state = compiled.construct_expanded_state(self.params)
+            procs = state.processors
+            names = list(state.positiontup) if compiled.positional else list(state.parameters)
+            slots = []
+            for name in names:
+                value = state.parameters[name]
+                proc = procs.get(name)
+                slots.append((name, name in _PERIOD_PARAMS, proc if name in _PERIOD_PARAMS else proc(value) if proc else value))
+            hit = (stmt, state.statement, slots, compiled.positional)
+            _SQL[key] = hit
+            while len(_SQL) > _SQL_MAX:
+                _SQL.popitem(last=False)
+        else:
+            _SQL.move_to_end(key)
+        _, sql, slots, positional = hit
+        values = [(v(self.params[n]) if v else self.params[n]) if var else v for n, var, v in slots]
+        args: Any = tuple(values) if positional else {n: v for (n, _, _), v in zip(slots, values)}
+        return list(conn.exec_driver_sql(sql, args).all())
 
     def execute(self, stmt: Any) -> Any:
         return self.s.execute(stmt, self.params)
@@ -504,12 +644,15 @@ class _Flags:
     """Event attributes of a fact query counted per person (or per case): column → codes.
 
     Only the codes listed are counted. ``nullable`` dims also count NULL (as "unknown");
-    ``multi`` dims come from an outer-joined code table, where NULL means no code was recorded.
+    ``multi`` dims come from an outer-joined code table, where NULL means no code was recorded:
+    ``fields`` names their ``record_codes`` field (the per-person passes join it themselves;
+    drill-downs read the dim as a column of facts that joined it).
     """
 
     dims: Mapping[str, tuple[str, ...]]
     nullable: frozenset[str] = frozenset()
     multi: frozenset[str] = frozenset()
+    fields: Mapping[str, str] = field(default_factory=dict)
 
 
 def _flag_conditions(f: Any, flags: _Flags) -> list[tuple[str, str, ColumnElement[bool]]]:
@@ -523,16 +666,6 @@ def _flag_conditions(f: Any, flags: _Flags) -> list[tuple[str, str, ColumnElemen
         if null_key is not None and null_key not in codes:
             out.append((dim, null_key, col.is_(None)))
     return out
-
-
-def _flag_columns(f: Any, flags: _Flags, *, prefix: str = "g", where: ColumnElement[bool] | None = None) -> tuple[list[Any], list[tuple[str, str, str]]]:
-    cols: list[Any] = []
-    labels: list[tuple[str, str, str]] = []
-    for i, (dim, key, cond) in enumerate(_flag_conditions(f, flags)):
-        lab = f"{prefix}{i}"
-        cols.append(func.max(_flag(cond if where is None else and_(where, cond))).label(lab))
-        labels.append((dim, key, lab))
-    return cols, labels
 
 
 def _age_of(P: Any, on: Any, *, agg: bool = False) -> ColumnElement[Any]:
@@ -564,12 +697,17 @@ def _person_attr_columns(ctx: _Ctx, P: Any, dims: Collection[str], *, agg: bool)
 
 @dataclass(frozen=True)
 class _Member:
-    """One count made in a shared per-person pass: its key, which fact rows it takes (a
-    condition on the facts subquery) and the event flags it breaks down by."""
+    """One count made in a shared per-person pass: its key, which fact rows it takes (``where``:
+    fact column → the values it counts; all rows when empty) and the event flags it breaks
+    down by."""
 
     key: str
-    cond: Callable[[Any], ColumnElement[bool]]
+    where: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     flags: _Flags = _Flags({})
+
+    def cond(self, f: Any) -> ColumnElement[bool]:
+        """The condition on a row of the facts subquery ``f``."""
+        return and_(true(), *(f.c[col].in_(list(values)) for col, values in self.where.items()))
 
 
 @dataclass
@@ -579,88 +717,193 @@ class _PersonCounts:
     cube: list[tuple[dict[str, str], int]] = field(default_factory=list)  # person attributes → persons
 
 
+@dataclass(frozen=True)
+class _PassPlan:
+    """The built statement of a per-person pass and what reading its rows needs (see
+    :func:`_person_statement`)."""
+
+    stmt: Any
+    keys: list[str]  # member keys
+    attrs: list[str]  # person attribute columns
+    band_name: str | None
+    token_cols: list[str]  # the fact columns (event attributes) in a token, in order
+    flag_members: list[int]  # the members that break down by event attributes
+    where: list[Mapping[str, tuple[str, ...]]]  # per member: the rows it counts (_Member.where)
+    slots: list[int]  # per member: its column of first dates / bands (members with one ``where`` share one)
+    flag_keys: list[dict[str, dict[str | None, str]]]  # per member: dim → stored code (None: NULL) → key
+    parsed: dict[str | None, list[tuple[int, str, str]]] = field(default_factory=dict, compare=False)  # see _token_keys
+
+
+_NULL_TOKEN = "~"  # a NULL code in a token; codes are [a-z0-9][a-z0-9_+-]* (domain.codelists)
+
+
 def _person_pass(
     ctx: _Ctx, key: tuple[Any, ...], build: Callable[[], tuple[Select[Any], list[_Member], Collection[str]]]
 ) -> dict[str, _PersonCounts]:
     """Runs the statement of :func:`_person_statement` for ``build()``'s facts, members and dims
     (built once per ``key``, see :meth:`_Ctx.cached`) and adds up its rows per member."""
-    stmt, keys, member_labels, attrs, band_name = ctx.cached(("persons", *key), lambda: _person_statement(ctx, *build()))
+    plan: _PassPlan = ctx.cached(("persons", *key), lambda: _person_statement(ctx, *build()))
+    keys, band_name, attrs = plan.keys, plan.band_name, plan.attrs
     out = {k: _PersonCounts() for k in keys}
     band_group = _band_to_group(ctx) if band_name == "ctdc_age_band" else {}
-    names = [*attrs, *([band_name] if band_name else [])]
-    for row in ctx.execute(stmt):
-        mp = row._mapping
-        i = int(mp["member"])
-        pc = out[keys[i]]
-        n = int(mp["n"])
-        pc.total += n
-        cell = {name: mp[name] for name in names}
-        if band_name == "ctdc_age_band":
-            cell["age_group"] = band_group.get(mp[band_name], "unknown")
-        pc.cube.append((cell, n))
-        for name, value in cell.items():
-            pc.breakdown[name][value] += n
-        for dim, code, lab in member_labels[i]:
-            if mp[lab]:
-                pc.breakdown[dim][code] += int(mp[lab])
+    na, ns = len(attrs), max(plan.slots, default=-1) + 1
+    for row in ctx.fetch(plan.stmt):
+        values = tuple(row)
+        n = int(values[-1])
+        if values[0] == 1:  # a set of event attributes: persons who had exactly these
+            _add_tokens(plan, out, values[-2], n)
+            continue
+        marks = values[1 + na : 1 + na + ns]
+        for i, slot in enumerate(plan.slots):
+            mark = marks[slot]
+            # mark: the person's age band for this member (NULL: not counted), or 1/0 without bands
+            if mark is None or (band_name is None and not mark):
+                continue
+            pc = out[keys[i]]
+            pc.total += n
+            cell = dict(zip(attrs, values[1 : 1 + na]))
+            if band_name is not None:
+                cell[band_name] = mark
+                if band_name == "ctdc_age_band":
+                    cell["age_group"] = band_group.get(mark, "unknown")
+            pc.cube.append((cell, n))
+            for name, value in cell.items():
+                pc.breakdown[name][value] += n
     return out
 
 
-def _person_statement(ctx: _Ctx, facts: Select[Any], members: list[_Member], dims: Collection[str]) -> tuple[Any, ...]:
-    """Distinct persons of ``facts`` (columns ``pid``, ``on`` and the flag columns) for several
-    counts at once, in one statement.
+def _add_tokens(plan: _PassPlan, out: dict[str, _PersonCounts], tokens: str | None, n: int) -> None:
+    """Counts ``n`` persons once under every key of every event attribute their tokens name."""
+    for i, dim, key in _token_keys(plan, tokens):
+        out[plan.keys[i]].breakdown[dim][key] += n
 
-    Inner level (a CTE when several members share it): GROUP BY the person id, joined to the
-    person row: the person's attributes, and per member whether the person counts, the age on
-    the member's first event, and the member's flags. Outer level, one branch per member
-    (UNION ALL): GROUP BY the attributes and the age band. Person attributes partition each
-    total; flags count a person once per value they had. The age is a column of the inner
-    aggregate, so the band's CASE reads it instead of recomputing it for every band.
+
+def _token_keys(plan: _PassPlan, tokens: str | None) -> list[tuple[int, str, str]]:
+    """(member, dim, key) once each for a token string (parsed once per plan and string)."""
+    cache: dict[str | None, list[tuple[int, str, str]]] = plan.parsed
+    hit = cache.get(tokens)
+    if hit is not None:
+        return hit
+    seen: dict[int, dict[str, set[str | None]]] = {i: defaultdict(set) for i in plan.flag_members}
+    for token in (tokens or "").split(","):
+        codes = token.split("|")
+        if len(codes) != len(plan.token_cols):
+            continue  # NOTE: only a stored value outside its code list could split otherwise
+        row = {col: None if code == _NULL_TOKEN else code for col, code in zip(plan.token_cols, codes)}
+        for i in plan.flag_members:
+            if all(row[col] in values for col, values in plan.where[i].items()):
+                for dim in plan.flag_keys[i]:
+                    seen[i][dim].add(row[dim])
+    found: list[tuple[int, str, str]] = []
+    for i, dims in seen.items():
+        for dim, codes in dims.items():
+            mapping = plan.flag_keys[i].get(dim)
+            if mapping is not None:
+                found += [(i, dim, k) for k in sorted({mapping[c] for c in codes if c in mapping})]
+    if len(cache) < 100_000:
+        cache[tokens] = found
+    return found
+
+
+def _flag_key_map(flags: _Flags) -> dict[str, dict[str | None, str]]:
+    """For one member: dim → stored code → breakdown key: only the codes it lists, and NULL as
+    "not recorded" (multi-valued) or "unknown" (nullable) — the same key as a listed code of
+    that name, so a person with both counts once."""
+    keys: dict[str, dict[str | None, str]] = {}
+    for dim, codes in flags.dims.items():
+        keys[dim] = {c: c for c in codes}
+        null_key = NOT_RECORDED if dim in flags.multi else "unknown" if dim in flags.nullable else None
+        if null_key is not None:
+            keys[dim][None] = null_key
+    return keys
+
+
+def _person_statement(ctx: _Ctx, facts: Select[Any], members: list[_Member], dims: Collection[str]) -> _PassPlan:
+    """Distinct persons of ``facts`` (columns ``rid``, ``pid``, ``on`` and the event attributes
+    the members break down by) for several counts ("members") at once, in one statement.
+
+    ``per``: the facts grouped by person id (the only pass over the facts): per member
+    condition (members with the same ``where`` share it) the date of the person's first event
+    (NULL: the person does not count for that member; the date fields are never NULL), and,
+    when a member breaks down by event attributes, one token per event row — the codes of the
+    columns the members break down by or select on, e.g. ``shelter|victim`` — concatenated;
+    Python tells from the codes which members a row counts for (``_Member.where``). Multi-valued attributes come from ``record_codes``
+    (``_Flags.fields``), outer-joined: a record without a code gives the NULL code ``~``.
+
+    Two groupings of ``per`` (UNION ALL, ``kind`` 0 and 1): joined once per person to the
+    person row (fenced, so the age is computed once per person), GROUP BY the attributes and,
+    per member, the age band on the first event (NULL when not counted) — person attributes
+    partition each total; and GROUP BY the token string, so each row is the number of persons
+    who had one set of codes, which Python splits up (a person counts once under every code
+    they had). Rows are combinations of code-list values, never persons.
     """
     f0 = facts.subquery("f0")
-    f = _fence(select(f0, *(_flag(m.cond(f0)).label(f"in{i}") for i, m in enumerate(members)))).subquery("f")
+    wheres: list[tuple[Any, ...]] = []  # the distinct conditions; members with the same one share its columns
+    slots: list[int] = []
+    conds: list[ColumnElement[bool]] = []
+    for m in members:
+        w = tuple(sorted((col, tuple(values)) for col, values in m.where.items()))
+        if w not in wheres:
+            wheres.append(w)
+            conds.append(m.cond(f0))
+        slots.append(wheres.index(w))
+    key_maps = [_flag_key_map(m.flags) for m in members]
+    flagged = [i for i, m in enumerate(members) if m.flags.dims]
+    token_cols: list[str] = []
+    fields: dict[str, str] = {}
+    for i in flagged:
+        fields.update(members[i].flags.fields)
+        token_cols += [c for c in (*members[i].flags.dims, *members[i].where) if c not in token_cols]
+    src: Any = f0
+    cols: dict[str, Any] = {}
+    for dim in token_cols:
+        if dim in fields:
+            RC = aliased(RecordCode, name=f"rc_{dim}")
+            src = src.outerjoin(RC, _codes_join(RC, f0.c.rid, fields[dim]))
+            cols[dim] = RC.code
+        else:
+            cols[dim] = f0.c[dim]
+    per_cols: list[Any] = [f0.c.pid]
+    for i, cond in enumerate(conds):
+        per_cols.append(func.min(case((cond, f0.c.on), else_=None)).label(f"on{i}"))
+    if flagged:
+        token = func.coalesce(cols[token_cols[0]], _NULL_TOKEN)
+        for col in token_cols[1:]:
+            token = token.op("||")(literal_column("'|'")).op("||")(func.coalesce(cols[col], _NULL_TOKEN))
+        per_cols.append(_GroupConcat(token).label("tokens"))
+    inner = select(*per_cols).select_from(src).group_by(f0.c.pid)
+    per = _materialized(inner, "per") if flagged else inner.subquery("per")
     P = aliased(Person, name="p")
-    attrs = _person_attr_columns(ctx, P, dims, agg=True)
+    attrs = _person_attr_columns(ctx, P, dims, agg=False)
     band_name = "ctdc_age_band" if "ctdc_age_band" in dims else "age_group" if "age_group" in dims else None
-    cols: list[Any] = [f.c.pid, *(c.label(n) for n, c in attrs.items())]
-    member_labels: list[list[tuple[str, str, str]]] = []
-    for i, m in enumerate(members):
-        cond = f.c[f"in{i}"] == 1
-        cols.append(func.max(f.c[f"in{i}"]).label(f"in{i}"))
+    cols_p: list[Any] = [*(c.label(n) for n, c in attrs.items())]
+    for i in range(len(conds)):
+        cols_p.append(per.c[f"on{i}"])
         if band_name:
-            cols.append(_age_of(P, func.min(case((cond, f.c.on), else_=None)), agg=True).label(f"age{i}"))
-        fcols, labels = _flag_columns(f, m.flags, prefix=f"m{i}g", where=cond)
-        cols += fcols
-        member_labels.append(labels)
-    inner = select(*cols).join_from(f, P, P.id == f.c.pid).group_by(f.c.pid)
-    per = inner.cte("per") if len(members) > 1 else inner.subquery("per")
-    every = [lab for labels in member_labels for _, _, lab in labels]
-    branches = []
-    for i, labels in enumerate(member_labels):
-        keys: list[Any] = [per.c[n] for n in attrs]
+            cols_p.append(_age_at(P, per.c[f"on{i}"]).label(f"age{i}"))
+    ppl = _fence(select(*cols_p).join_from(per, P, _person_join(P, per.c.pid))).subquery("ppl")
+    keys: list[Any] = [ppl.c[n] for n in attrs]
+    for i in range(len(conds)):
+        counted = ppl.c[f"on{i}"].is_not(None)
         if band_name:
-            age = per.c[f"age{i}"]
-            keys.append((_band_expr(ctx, age) if band_name == "ctdc_age_band" else _group_expr(ctx, age)).label(band_name))
-        mine = {lab for _, _, lab in labels}
-        branches.append(
-            select(
-                literal(i, Integer).label("member"),
-                *keys,
-                func.count().label("n"),
-                *((_sum(per.c[lab]) if lab in mine else literal(0, Integer)).label(lab) for lab in every),
-            )
-            .where(per.c[f"in{i}"] == 1)
-            .group_by(*keys)
-        )
-    stmt: Any = union_all(*branches) if len(branches) > 1 else branches[0]
-    return stmt, [m.key for m in members], member_labels, list(attrs), band_name
+            age = ppl.c[f"age{i}"]
+            band = _band_expr(ctx, age) if band_name == "ctdc_age_band" else _group_expr(ctx, age)
+            keys.append(case((counted, band), else_=None).label(f"b{i}"))
+        else:
+            keys.append(case((counted, 1), else_=0).label(f"b{i}"))
+    stmt: Any = select(literal(0, Integer).label("kind"), *keys, literal(None, String).label("tokens"), func.count().label("n")).group_by(*keys)
+    if flagged:
+        nulls = [literal(None, String).label(n) for n in attrs] + [literal(None, String if band_name else Integer).label(f"b{i}") for i in range(len(conds))]
+        sets = select(literal(1, Integer).label("kind"), *nulls, per.c.tokens, func.count().label("n")).where(per.c.tokens.is_not(None)).group_by(per.c.tokens)
+        stmt = union_all(stmt, sets)
+    return _PassPlan(stmt, [m.key for m in members], list(attrs), band_name, token_cols, flagged, [m.where for m in members], slots, key_maps)
 
 
 def _persons(
     ctx: _Ctx, key: tuple[Any, ...], facts: Callable[[], Select[Any]], flags: _Flags, dims: Collection[str]
 ) -> tuple[int, dict[str, Counter[str]]]:
     """Distinct persons of ``facts()`` for one count (see :func:`_person_pass`)."""
-    members = [_Member("one", lambda f: true(), flags)]
+    members = [_Member("one", flags=flags)]
     pc = _person_pass(ctx, (*key, tuple(sorted(dims))), lambda: (facts(), members, dims))["one"]
     return pc.total, pc.breakdown
 
@@ -692,25 +935,6 @@ def _person_drill(ctx: _Ctx, facts: Select[Any], flags: _Flags, dim: str | None,
         raise ValidationError(f"This indicator cannot be drilled down by {dim}.", {"disaggregation": "unknown"})
     rows = ctx.rows(stmt)
     return sorted({r.rid for r in rows}), sorted({r.pid for r in rows if r.pid is not None})
-
-
-def _id_flags(ctx: _Ctx, key: tuple[Any, ...], build: Callable[[], tuple[Select[Any], _Flags]]) -> tuple[int, dict[str, Counter[str]]]:
-    """Distinct ``rid`` of the facts and, per flag value, how many of them had it (one query)."""
-
-    def statement() -> tuple[Any, list[tuple[str, str, str]]]:
-        facts, flags = build()
-        f = _fence(facts).subquery("f")
-        fcols, labels = _flag_columns(f, flags)
-        per = select(f.c.rid, *fcols).group_by(f.c.rid).subquery("per")
-        return select(func.count().label("n"), *(_sum(per.c[lab]).label(lab) for _, _, lab in labels)), labels
-
-    stmt, labels = ctx.cached(("ids", *key), statement)
-    row = ctx.execute(stmt).one()._mapping
-    out: dict[str, Counter[str]] = defaultdict(Counter)
-    for dim, code, lab in labels:
-        if row[lab]:
-            out[dim][code] += int(row[lab])
-    return int(row["n"]), out
 
 
 def _counters(out: Mapping[str, Counter[str]], dims: Iterable[str]) -> dict[str, dict[str, Number]]:
@@ -783,7 +1007,7 @@ def _served_facts(ctx: _Ctx, roles: Iterable[str], types: Iterable[str]) -> Sele
         SP.service_type.label("support_type"),
         _service_group_expr(ctx, SP.service_type).label("support_group"),
         SP.beneficiary_role.label("beneficiary_role"),
-    ).where(*ctx.live(SP), ctx.in_period(SP.started_on), SP.beneficiary_role.in_(list(roles)), SP.service_type.in_(list(types)))
+    ).where(*ctx.live(SP), ctx.in_period(SP.started_on), _Unindexed(SP.beneficiary_role).in_(list(roles)), _Unindexed(SP.service_type).in_(list(types)))
 
 
 _SERVED_RULES = ("persons_served", "witnesses_providers_supported")
@@ -803,11 +1027,7 @@ def _services_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
             roles, types = _served_scope(ctx, ind)
             all_roles |= set(roles)
             all_types |= set(types)
-
-            def cond(f: Any, roles: tuple[str, ...] = roles, types: tuple[str, ...] = types) -> ColumnElement[bool]:
-                return and_(f.c.beneficiary_role.in_(list(roles)), f.c.support_type.in_(list(types)))
-
-            members.append(_Member(ind.code, cond, _served_flags(ctx, ind)))
+            members.append(_Member(ind.code, {"beneficiary_role": roles, "support_type": types}, _served_flags(ctx, ind)))
         return _served_facts(ctx, sorted(all_roles), sorted(all_types)), members, _wanted_dims(inds)
 
     return ctx.memo("services", lambda: _person_pass(ctx, ("services", *(i.code for i in inds)), build))
@@ -848,7 +1068,7 @@ def _screening_facts(ctx: _Ctx, statuses: Iterable[str], *, codes: bool) -> Sele
         S.screened_on.label("on"),
         S.identification_status.label("identification_status"),
     ]
-    where = [*ctx.live(S), ctx.in_period(S.screened_on), S.identification_status.in_(list(statuses))]
+    where = [*ctx.live(S), ctx.in_period(S.screened_on), _Unindexed(S.identification_status).in_(list(statuses))]
     if not codes:
         return select(*cols).where(*where)
     RC = aliased(RecordCode, name="rc")
@@ -861,7 +1081,7 @@ def _screening_facts(ctx: _Ctx, statuses: Iterable[str], *, codes: bool) -> Sele
 
 def _identified_flags(ctx: _Ctx, ind: Indicator) -> _Flags:
     dims = {"identification_status": tuple(ind.param("statuses", ())), "exploitation_type": tuple(ctx.codes("exploitation_type"))}
-    return _Flags({d: c for d, c in dims.items() if d in ind.disaggregations}, multi=frozenset({"exploitation_type"}))
+    return _Flags({d: c for d, c in dims.items() if d in ind.disaggregations}, multi=frozenset({"exploitation_type"}), fields={"exploitation_type": "exploitation_types"})
 
 
 def _screenings_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
@@ -872,22 +1092,15 @@ def _screenings_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
     def build() -> tuple[Select[Any], list[_Member], Collection[str]]:
         members = []
         statuses: set[str] = set()
-        codes = False
         for ind in inds:
             st = tuple(ind.param("statuses", ()))
             statuses |= set(st)
-
-            def cond(f: Any, st: tuple[str, ...] = st) -> ColumnElement[bool]:
-                return f.c.identification_status.in_(list(st))
-
             if ind.rule == "persons_identified":
-                flags = _identified_flags(ctx, ind)
-                codes |= "exploitation_type" in flags.dims
-                members.append(_Member(ind.code, cond, flags))
+                members.append(_Member(ind.code, {"identification_status": st}, _identified_flags(ctx, ind)))
             else:
-                members.append(_Member(f"{ind.code}#victim", cond))
+                members.append(_Member(f"{ind.code}#victim", {"identification_status": st}))
         dims = _wanted_dims([i for i in inds if i.rule == "persons_identified"], ("sex", "age_group") if any(i.rule == "data_completeness" for i in inds) else ())
-        return _screening_facts(ctx, sorted(statuses), codes=codes), members, dims
+        return _screening_facts(ctx, sorted(statuses), codes=False), members, dims
 
     return ctx.memo("screenings", lambda: _person_pass(ctx, ("screenings", *(i.code for i in inds)), build))
 
@@ -921,7 +1134,12 @@ def _suspect_facts(ctx: _Ctx, *, codes: bool) -> Select[Any]:
 
 def _suspect_flags(ctx: _Ctx, ind: Indicator) -> _Flags:
     dims = {"suspect_role": tuple(ctx.codes("suspect_role")), "arrest_status": tuple(ctx.codes("arrest_status"))}
-    return _Flags({d: c for d, c in dims.items() if d in ind.disaggregations}, nullable=frozenset({"arrest_status"}), multi=frozenset({"suspect_role"}))
+    return _Flags(
+        {d: c for d, c in dims.items() if d in ind.disaggregations},
+        nullable=frozenset({"arrest_status"}),
+        multi=frozenset({"suspect_role"}),
+        fields={"suspect_role": "roles"},
+    )
 
 
 def _suspects_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
@@ -931,16 +1149,13 @@ def _suspects_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
 
     def build() -> tuple[Select[Any], list[_Member], Collection[str]]:
         members = []
-        codes = False
         for ind in inds:
             if ind.rule == "suspects_identified":
-                flags = _suspect_flags(ctx, ind)
-                codes |= "suspect_role" in flags.dims
-                members.append(_Member(ind.code, lambda f: true(), flags))
+                members.append(_Member(ind.code, flags=_suspect_flags(ctx, ind)))
             else:
-                members.append(_Member(f"{ind.code}#suspect", lambda f: true()))
+                members.append(_Member(f"{ind.code}#suspect"))
         dims = _wanted_dims([i for i in inds if i.rule == "suspects_identified"], ("sex", "age_group") if any(i.rule == "data_completeness" for i in inds) else ())
-        return _suspect_facts(ctx, codes=codes), members, dims
+        return _suspect_facts(ctx, codes=False), members, dims
 
     return ctx.memo("suspects", lambda: _person_pass(ctx, ("suspects", *(i.code for i in inds)), build))
 
@@ -959,10 +1174,13 @@ def _d_suspects(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -> 
 
 
 def _case_dates(ctx: _Ctx, order: tuple[str, ...]) -> Any:
-    """Per case, the first date of each event in ``order``; ``d`` = the first of them that exists."""
+    """Per case (of the scope), the first date of each event in ``order``; ``d`` = the first of
+    them that exists."""
     E = CaseEvent
     firsts = [func.min(case((E.event == ev, E.on_date), else_=None)) for ev in order]
     q = select(E.case_id.label("case_id"), func.coalesce(*firsts).label("d")).where(E.event.in_(list(order))).group_by(E.case_id)
+    if not ctx.national:
+        q = q.where(E.case_id.in_(_scope_cases(ctx)))
     return q.subquery("dates")
 
 
@@ -995,7 +1213,7 @@ def _r_compensated(ctx: _Ctx, ind: Indicator) -> _Out:
         f = _compensated(ctx).subquery("f")
         return select(_sum(f.c.ordered), _sum(f.c.paid))
 
-    ordered, paid = ctx.execute(ctx.cached(("amounts",), amounts)).one()
+    ordered, paid = ctx.run(("amounts",), amounts)[0]
     bd = _counters(out, ind.disaggregations)
     if "measure" in ind.disaggregations:
         bd["measure"] = {"compensation_ordered_pkr": int(ordered), "compensation_paid_pkr": int(paid)}
@@ -1120,7 +1338,11 @@ def _cases(ctx: _Ctx, rule: str) -> tuple[Select[Any], _Flags]:
         .join(P, P.id == people.c.person_id, isouter=True)
         .where(*ctx.live(C), *_case_condition(ctx, rule, st))
     )
-    flags = _Flags(
+    return facts, _case_flags(ctx)
+
+
+def _case_flags(ctx: _Ctx) -> _Flags:
+    return _Flags(
         {
             "case_type": tuple(ctx.codes("case_type")),
             "sex": (*ctx.codes("sex"), NONE),
@@ -1128,14 +1350,122 @@ def _cases(ctx: _Ctx, rule: str) -> tuple[Select[Any], _Flags]:
             "location": (*ctx.codes("province"), NONE),
         }
     )
-    return facts, flags
+
+
+_CASE_RULES = ("cases_investigated", "cases_prosecuted", "cases_convicted")
+
+
+def _cases_statement(ctx: _Ctx) -> Select[Any]:
+    """Every case count (7.3.a, 7.3.b, 7.4.a) in one statement; rows (case_type, r0, r1, r2,
+    tokens, n): ``n`` cases of that type, of the rules whose ``r<i>`` is 1 (``_CASE_RULES``),
+    whose people are described by ``tokens``.
+
+    ``cb``: the cases of any of the rules, with a flag per rule (over the per-case stages read
+    once). The people the breakdowns describe, one row per case and person: victims (side
+    ``v``) for investigations and convictions — a case without any once, with the "none" keys —,
+    suspects (side ``s``: case parties and suspect records, each outer-joined, so each case
+    has a row). A token per person (the age computed once per row, fenced), e.g.
+    ``v|female|adult|kp``, concatenated per case (GROUP BY case); then GROUP BY the case type,
+    the rule flags and the tokens: a row is the number of cases with one combination of codes,
+    which Python splits up (a case counts once under every key its people have).
+    """
+    C, P = Case, aliased(Person, name="p")
+    st = _case_stages(ctx)
+    conds = [and_(*_case_condition(ctx, rule, st)) for rule in _CASE_RULES]
+    cb = (
+        select(C.id.label("rid"), C.case_type.label("case_type"), C.registered_on.label("reg"), *(_flag(c).label(f"r{i}") for i, c in enumerate(conds)))
+        .join_from(C, st, st.c.case_id == C.id, isouter=True)
+        .where(*ctx.live(C), or_(*conds))
+    )
+    cb = _materialized(cb, "cb")
+    flags = [cb.c[f"r{i}"] for i in range(len(_CASE_RULES))]
+    V, S1, S2 = aliased(CaseParty, name="v"), aliased(CaseParty, name="s1"), aliased(Suspect, name="s2")
+    rid = _Unindexed(cb.c.rid)  # from each case to its people (never all people to the cases)
+
+    def row(side: str | None, pid: Any) -> list[Any]:
+        return [cb.c.rid, cb.c.case_type, *flags, cb.c.reg, literal(side, String).label("side"), pid.label("pid")]
+
+    # NOTE: outer joins all three, so SQLite keeps each case the outer loop and looks its
+    # people up by case (an inner join let it scan every party nationwide against the cases).
+    people = union_all(
+        select(*row("v", V.person_id))
+        .join_from(cb, V, and_(V.case_id == rid, V.party_role == "victim"), isouter=True)
+        .where(or_(cb.c.r0 == 1, cb.c.r2 == 1)),
+        select(*row("s", S1.person_id)).join_from(cb, S1, and_(S1.case_id == rid, S1.party_role == "suspect"), isouter=True).where(cb.c.r1 == 1),
+        select(*row("s", S2.person_id)).join_from(cb, S2, and_(S2.case_id == rid, *ctx.live(S2, scoped=False)), isouter=True).where(cb.c.r1 == 1),
+    ).subquery("people")
+    kp = _fence(
+        select(people, P.sex.label("sex"), P.residence_province.label("province"), _age_at(P, people.c.reg).label("age")).join_from(
+            people, P, _person_join(P, people.c.pid), isouter=True
+        )
+    ).subquery("kp")
+    has = kp.c.pid.is_not(None)
+    bar = literal_column("'|'")
+    token = (
+        kp.c.side.op("||")(bar)
+        .op("||")(case((has, func.coalesce(kp.c.sex, "unknown")), else_=NONE))
+        .op("||")(bar)
+        .op("||")(case((has, _group_expr(ctx, kp.c.age)), else_=NONE))
+        .op("||")(bar)
+        .op("||")(case((has, func.coalesce(kp.c.province, "unknown")), else_=NONE))
+    )
+    per_case = (
+        select(
+            func.max(kp.c.case_type).label("case_type"),
+            *(func.max(kp.c[f"r{i}"]).label(f"r{i}") for i in range(len(_CASE_RULES))),
+            # a suspect row without a person only stands for the case (no "none" key: the
+            # other source may have suspects; none at all reads as "none" in Python)
+            _GroupConcat(case((or_(kp.c.side == "v", has), token), else_=None)).label("tokens"),
+        )
+        .group_by(kp.c.rid)
+        .subquery("per_case")
+    )
+    keys = [per_case.c.case_type, *(per_case.c[f"r{i}"] for i in range(len(_CASE_RULES))), per_case.c.tokens]
+    return select(*keys, func.count().label("n")).group_by(*keys)
+
+
+def _cases_pass(ctx: _Ctx) -> dict[str, tuple[int, dict[str, Counter[str]]]]:
+    """Rule → (cases, breakdowns) for 7.3.a, 7.3.b and 7.4.a (see :func:`_cases_statement`)."""
+
+    def run() -> dict[str, tuple[int, dict[str, Counter[str]]]]:
+        listed = {d: set(codes) for d, codes in _case_flags(ctx).dims.items()}
+        dims = ("sex", "age_group", "location")
+        sides = ("v", "s", "v")  # the people of each rule: victims, suspects, victims
+        totals = [0] * len(_CASE_RULES)
+        outs: list[dict[str, Counter[str]]] = [defaultdict(Counter) for _ in _CASE_RULES]
+        parsed: dict[str | None, dict[str, list[set[str]]]] = {}
+        for case_type, *rest in ctx.run(("cases",), lambda: _cases_statement(ctx)):
+            *flags, tokens, n = rest
+            n = int(n)
+            keys = parsed.get(tokens)
+            if keys is None:
+                keys = parsed[tokens] = {side: [set() for _ in dims] for side in ("v", "s")}
+                for token in (tokens or "").split(","):
+                    parts = token.split("|")
+                    if len(parts) == 1 + len(dims) and parts[0] in keys:
+                        for found, code in zip(keys[parts[0]], parts[1:]):
+                            found.add(code)
+            for i, flag in enumerate(flags):
+                if not flag:
+                    continue
+                totals[i] += n
+                out = outs[i]
+                if case_type in listed["case_type"]:
+                    out["case_type"][case_type] += n
+                for dim, found in zip(dims, keys[sides[i]]):
+                    for code in found or {NONE}:
+                        if code in listed[dim]:
+                            out[dim][code] += n
+        return {rule: (totals[i], outs[i]) for i, rule in enumerate(_CASE_RULES)}
+
+    return ctx.memo("cases", run)
 
 
 def _r_cases(ctx: _Ctx, ind: Indicator) -> _Out:
-    total, out = _id_flags(ctx, (ind.rule,), lambda: _cases(ctx, ind.rule))
+    total, out = _cases_pass(ctx)[ind.rule]
     bd = _counters(out, ind.disaggregations)
     if ind.rule == "cases_convicted" and "measure" in ind.disaggregations:
-        bd["measure"] = {"cases": total, "convicted_persons": ctx.scalar(_convicted_persons(ctx)) or 0}
+        bd["measure"] = {"cases": total, "convicted_persons": int(ctx.run(("convicted_persons",), lambda: _convicted_persons(ctx))[0][0] or 0)}
     return _Out(total, breakdown=bd, additive=("case_type",) if "case_type" in ind.disaggregations else ())
 
 
@@ -1167,20 +1497,26 @@ for _name in ("cases_investigated", "cases_prosecuted", "cases_convicted"):
 @_rule("cases_change")
 def _r_cases_change(ctx: _Ctx, ind: Indicator) -> _Out:
     C, E = Case, CaseEvent
-    cur_c, prev_c = ctx.in_period(C.registered_on), ctx.in_period(C.registered_on, previous=True)
-    reported = ctx.rows(
-        select(C.case_type, _sum(_flag(cur_c)).label("cur"), _sum(_flag(prev_c)).label("prev"))
-        .where(*ctx.live(C), C.registered_on >= ctx.prev_start, C.registered_on < ctx.stop)
-        .group_by(C.case_type)
-    )
-    dealt = ctx.execute(
-        select(
+
+    def reported_stmt() -> Select[Any]:
+        cur_c, prev_c = ctx.in_period(C.registered_on), ctx.in_period(C.registered_on, previous=True)
+        return (
+            select(C.case_type, _sum(_flag(cur_c)).label("cur"), _sum(_flag(prev_c)).label("prev"))
+            .where(*ctx.live(C), C.registered_on >= ctx.prev_start, C.registered_on < ctx.stop)
+            .group_by(C.case_type)
+        )
+
+    def dealt_stmt() -> Select[Any]:
+        stmt = select(
             func.count(func.distinct(case((ctx.in_period(E.on_date), E.case_id), else_=None))),
             func.count(func.distinct(case((ctx.in_period(E.on_date, previous=True), E.case_id), else_=None))),
-        )
-        .join_from(E, C, C.id == E.case_id)
-        .where(*ctx.live(C), E.event.in_(["challan_submitted", "verdict", "case_closed"]), E.on_date >= ctx.prev_start, E.on_date < ctx.stop)
-    ).one()
+        ).where(E.event.in_(["challan_submitted", "verdict", "case_closed"]), E.on_date >= ctx.prev_start, E.on_date < ctx.stop)
+        if ctx.national:
+            return stmt.join_from(E, C, C.id == E.case_id).where(*ctx.live(C))
+        return stmt.where(E.case_id.in_(_scope_cases(ctx)))  # the scope's live cases: no case row read
+
+    reported = ctx.run(("cases_reported",), reported_stmt)
+    dealt = ctx.run(("cases_dealt_with",), dealt_stmt)[0]
     cur = sum(int(r.cur) for r in reported)
     before = sum(int(r.prev) for r in reported)
     d_cur, d_prev = int(dealt[0]), int(dealt[1])
@@ -1225,8 +1561,9 @@ def _signed(n: Number) -> str:
 def _providers_cube(ctx: _Ctx) -> list[Any]:
     SPr = ServiceProvider
 
-    def run() -> list[Any]:
-        return ctx.rows(ctx.cached(("providers",), lambda: select(
+    def build() -> Select[Any]:
+        return (
+            select(
                 SPr.provider_type,
                 func.count().label("n"),
                 _sum(_flag(SPr.uses_sops.is_(True))).label("uses_sops"),
@@ -1235,9 +1572,9 @@ def _providers_cube(ctx: _Ctx) -> list[Any]:
             )
             .where(*ctx.live(SPr), ctx.recorded_by_end(SPr))
             .group_by(SPr.provider_type)
-        ))
+        )
 
-    return ctx.memo("providers", run)
+    return ctx.memo("providers", lambda: ctx.run(("providers",), build))
 
 
 @_rule("providers_flag")
@@ -1370,7 +1707,7 @@ def _coordination_cube(ctx: _Ctx) -> list[Any]:
             .group_by(CE.level)
         )
 
-    return ctx.memo("coordination", lambda: ctx.rows(ctx.cached(("coordination",), build)))
+    return ctx.memo("coordination", lambda: ctx.run(("coordination",), build))
 
 
 @_rule("coordination_status")
@@ -1414,17 +1751,17 @@ for _name in ("coordination_status", "coordination_operating", "coordination_wom
 @_rule("coordination_gaps")
 def _r_gaps(ctx: _Ctx, ind: Indicator) -> _Out:
     G, CE = CoordinationGap, CoordinationEntity
-    level = func.coalesce(CE.level, NONE)
-    rows = ctx.rows(
-        select(
-            level.label("level"),
-            _sum(_flag(ctx.in_period(G.addressed_on))).label("addressed"),
-            func.count().label("open"),
+
+    def build() -> Select[Any]:
+        level = func.coalesce(CE.level, NONE).label("level")
+        return (
+            select(level, _sum(_flag(ctx.in_period(G.addressed_on))).label("addressed"), func.count().label("open"))
+            .join_from(G, CE, CE.id == G.entity_id, isouter=True)
+            .where(*ctx.live(G), G.identified_on < ctx.stop, or_(G.addressed_on.is_(None), G.addressed_on >= ctx.start))
+            .group_by(level)
         )
-        .join_from(G, CE, CE.id == G.entity_id, isouter=True)
-        .where(*ctx.live(G), G.identified_on < ctx.stop, or_(G.addressed_on.is_(None), G.addressed_on >= ctx.start))
-        .group_by(level)
-    )
+
+    rows = ctx.run(("gaps",), build)
     addressed = sum(int(r.addressed) for r in rows)
     return _Out(addressed, addressed, sum(int(r.open) for r in rows), {"level": {r.level: int(r.addressed) for r in rows}}, additive=("level",))
 
@@ -1464,7 +1801,7 @@ def _survey_cube(ctx: _Ctx, topic: str, min_sat: int, strengthened_only: bool, p
         return stmt
 
     key = ("survey", topic, min_sat, strengthened_only, previous)
-    return ctx.memo(key, lambda: ctx.rows(ctx.cached(key, build)))
+    return ctx.memo(key, lambda: ctx.run(key, build))
 
 
 @_rule("survey_satisfied")
@@ -1530,7 +1867,7 @@ def _awareness(ctx: _Ctx) -> tuple[list[Any], list[Any]]:
         by_venue = select(A.venue_type, district, *sums).where(*ctx.live(A), ctx.in_period(A.held_on)).group_by(A.venue_type, district)
         by_audience = (
             select(RC.code.label("audience_group"), *sums)
-            .join_from(A, RC, and_(RC.record_id == A.id, _via_record(RC.field) == "audience_groups"))
+            .join_from(A, RC, _codes_join(RC, A.id, "audience_groups"))
             .where(*ctx.live(A), ctx.in_period(A.held_on))
             .group_by(RC.code)
         )
@@ -1538,7 +1875,7 @@ def _awareness(ctx: _Ctx) -> tuple[list[Any], list[Any]]:
 
     def run() -> tuple[list[Any], list[Any]]:
         by_venue, by_audience = ctx.cached(("awareness",), build)
-        return ctx.rows(by_venue), ctx.rows(by_audience)
+        return ctx.fetch(by_venue), ctx.fetch(by_audience)
 
     return ctx.memo("awareness", run)
 
@@ -1588,7 +1925,7 @@ def _training_topics(ctx: _Ctx) -> Any:
     flags = [func.max(_flag(RC.code.in_(ctx.codes("training_topic", groups=[g])))).label(f"t_{g}") for g in groups]
     return (
         select(T.id.label("tid"), *flags)
-        .join_from(T, RC, and_(RC.record_id == T.id, _via_record(RC.field) == "topics"))
+        .join_from(T, RC, _codes_join(RC, T.id, "topics"))
         .where(*ctx.live(T), ctx.in_period(T.held_from))
         .group_by(T.id)
         .subquery("t")
@@ -1609,7 +1946,7 @@ def _trainings(ctx: _Ctx) -> list[Any]:
             .group_by(N.field, N.dim1, N.dim2, *tflags)
         )
 
-    return ctx.memo("trainings", lambda: ctx.rows(ctx.cached(("trainings",), build)))
+    return ctx.memo("trainings", lambda: ctx.run(("trainings",), build))
 
 
 def _training_rows(ctx: _Ctx, ind: Indicator, fieldname: str) -> list[Any]:
@@ -1693,15 +2030,16 @@ _CHECKPOINT_MEASURES = (
 @_rule("checkpoint_monitoring")
 def _r_checkpoints(ctx: _Ctx, ind: Indicator) -> _Out:
     L = CheckpointLog
-    rows = ctx.rows(
-        select(
+    rows = ctx.run(
+        ("checkpoints",),
+        lambda: select(
             L.checkpoint_type,
             func.count(func.distinct(L.unit)).label("checkpoints"),
             func.count().label("daily_logs"),
             *(_sum(getattr(L, m)).label(m) for m in _CHECKPOINT_MEASURES),
         )
         .where(*ctx.live(L), ctx.in_period(L.log_date))
-        .group_by(L.checkpoint_type)
+        .group_by(L.checkpoint_type),
     )
     total = sum(int(r.checkpoints) for r in rows)
     measures = {m: sum(int(getattr(r, m)) for r in rows) for m in ("daily_logs", *_CHECKPOINT_MEASURES)}
@@ -1732,10 +2070,13 @@ def _milestone_progress(ctx: _Ctx) -> ColumnElement[str]:
 def _milestones(ctx: _Ctx) -> dict[str, dict[str, int]]:
     M = Milestone
 
-    def run() -> dict[str, dict[str, int]]:
+    def build() -> Select[Any]:
         progress = _milestone_progress(ctx)
+        return select(M.indicator, progress.label("progress"), func.count().label("n")).where(*ctx.live(M)).group_by(M.indicator, progress)
+
+    def run() -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = defaultdict(dict)
-        for r in ctx.rows(select(M.indicator, progress.label("progress"), func.count().label("n")).where(*ctx.live(M)).group_by(M.indicator, progress)):
+        for r in ctx.run(("milestones",), build):
             out[r.indicator.strip()][r.progress] = out[r.indicator.strip()].get(r.progress, 0) + int(r.n)
         return out
 
@@ -1765,7 +2106,7 @@ def _d_milestones(ctx: _Ctx, ind: Indicator, dim: str | None, key: str | None) -
 @_rule("analysis_notes")
 def _r_notes(ctx: _Ctx, ind: Indicator) -> _Out:
     N = AnalysisNote
-    return _Out(int(ctx.scalar(select(func.count()).where(*ctx.live(N), ctx.in_period(N.written_on))) or 0))
+    return _Out(int(ctx.run(("notes",), lambda: select(func.count()).where(*ctx.live(N), ctx.in_period(N.written_on)))[0][0] or 0))
 
 
 @_drill("analysis_notes")
@@ -1781,11 +2122,15 @@ def _stakeholder_key() -> ColumnElement[str]:
 @_rule("data_stakeholders")
 def _r_stakeholders(ctx: _Ctx, ind: Indicator) -> _Out:
     D = DataAccess
-    where = [*ctx.live(D), ctx.in_period(D.given_on)]
-    total = int(ctx.scalar(select(func.count(func.distinct(_stakeholder_key()))).where(*where)) or 0)
+    total = int(ctx.run(("stakeholders",), lambda: select(func.count(func.distinct(_stakeholder_key()))).where(*ctx.live(D), ctx.in_period(D.given_on)))[0][0] or 0)
     bd: dict[str, dict[str, Number]] = {}
     if "stakeholder_type" in ind.disaggregations:
-        rows = ctx.rows(select(D.stakeholder_type, func.count(func.distinct(_stakeholder_key())).label("n")).where(*where).group_by(D.stakeholder_type))
+        rows = ctx.run(
+            ("stakeholder_types",),
+            lambda: select(D.stakeholder_type, func.count(func.distinct(_stakeholder_key())).label("n"))
+            .where(*ctx.live(D), ctx.in_period(D.given_on))
+            .group_by(D.stakeholder_type),
+        )
         bd["stakeholder_type"] = {r.stakeholder_type: int(r.n) for r in rows}
     return _Out(total, breakdown=bd)
 
@@ -1874,13 +2219,28 @@ def _bare_ctx(cl: CodeLists, fw: Framework) -> _Ctx:
 # --- assembly ----------------------------------------------------------------------------------
 
 
+def _zero_fill(ctx: _Ctx, ind: Indicator) -> tuple[tuple[str, tuple[str, ...] | None], ...]:
+    """Per disaggregation of ``ind``: the codes its breakdown shows even when zero (or None)."""
+
+    def build() -> tuple[tuple[str, tuple[str, ...] | None], ...]:
+        out = []
+        for dim in ind.disaggregations:
+            spec = ctx.fw.disaggregations[dim]
+            fill = None
+            if ind.kind != "percent" and spec.codelist and len(ctx.cl[spec.codelist]) <= ZERO_FILL_MAX:
+                fill = tuple(e.code for e in ctx.cl[spec.codelist].active_entries())
+            out.append((dim, fill))
+        return tuple(out)
+
+    return ctx.cached(("zero_fill", ind.code, ind.kind, ind.disaggregations), build)
+
+
 def _finish(ctx: _Ctx, ind: Indicator, out: _Out) -> IndicatorValue:
     breakdown: dict[str, Mapping[str, Number]] = {}
-    for dim in ind.disaggregations:
+    for dim, fill in _zero_fill(ctx, ind):
         keys = dict(out.breakdown.get(dim, {}))
-        spec = ctx.fw.disaggregations[dim]
-        if ind.kind != "percent" and spec.codelist and len(ctx.cl[spec.codelist]) <= ZERO_FILL_MAX:
-            filled = {e.code: keys.pop(e.code, 0) for e in ctx.cl[spec.codelist].active_entries()}
+        if fill is not None:
+            filled = {code: keys.pop(code, 0) for code in fill}
             filled.update(keys)
             keys = filled
         breakdown[dim] = MappingProxyType(keys)

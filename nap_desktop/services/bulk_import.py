@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 
 from nap_desktop.data.models import new_id, utcnow
 from nap_desktop.data.record_models import MODEL_BY_TYPE, Person, PersonIdentity, RecordCode, RecordCount, SyncMixin
+from nap_desktop.data.stats import refresh_statistics
 from nap_desktop.domain.codelists import CodeList, CodeLists, default_codelists
 from nap_desktop.domain.records import RECORD_TYPES, FieldSpec, RecordType
 from nap_desktop.domain.validation import ANSWERS, validate
@@ -777,6 +778,7 @@ def iter_import(
         except _Denied as d:
             ws.require(perm, unit=d.unit, object_type=rt.name)  # audits the refusal and raises PermissionDenied
             raise AssertionError("unreachable: a unit out of scope was allowed") from None  # pragma: no cover
+        refresh_statistics(ws.engine)  # the tables grew: let the query planner know (data/stats.py)
         logger.info("imported %d %s records (%d rows skipped)", len(st.ids), rt.name, len(st.bad_rows))
         return ImportResult(
             type=rt.name,

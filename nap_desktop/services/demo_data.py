@@ -50,6 +50,7 @@ from nap_desktop.data.record_models import (
     SurveyResponse,
     Training,
 )
+from nap_desktop.data.stats import refresh_statistics
 from nap_desktop.domain.validation import HTCDS_CONSENT, age_on
 from nap_desktop.errors import Cancelled
 from nap_desktop.security.permissions import Perm
@@ -544,6 +545,7 @@ def generate_demo_records(
             raise Cancelled("Demo generation cancelled.")
     with ws.sf.begin() as s:
         ws.audit(s, "demo.generated", detail={"records": made, "seed": seed})
+    refresh_statistics(ws.engine)  # the tables grew: let the query planner know (data/stats.py)
 
 
 _ORDER = [Person, PersonIdentity, ServiceProvider, CoordinationEntity, Screening, Case, CaseEvent, Suspect, CaseParty, Referral, ServiceProvision, AwarenessSession, Training, CheckpointLog, CoordinationMeeting, CoordinationGap, SurveyResponse, Milestone, AnalysisNote, DataAccess, RecordCode, RecordCount]
