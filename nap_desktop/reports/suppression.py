@@ -210,24 +210,24 @@ class Problem:
         """Hidden counts that take one value in every integer solution the markers allow.
 
         Linear algebra and interval reasoning miss some (a few small cells whose only consistent
-        integer values are unique). For each group of equations small enough to enumerate (all
-        cells counts, at most ``budget`` assignments of the unknowns not computed from the
+        integer values are unique). For each group of equations of counts (at most ``budget``
+        steps of a search that tries "<5" cells first and computes the rest from the
         others), every solution is tried as a reader would: "<5" is 1–4, "x" is 0 or 5 up to the
-        sum of the group's published numbers (no count of the group can exceed that).
+        group's largest published number.
         """
         out: set[CellId] = set()
         for eqs in self._components(hidden):
             cells = sorted({c for eq in eqs for c, _ in eq if c in hidden}, key=lambda c: self.cells[c].order)
             if any(self.cells[c].kind != "count" for eq in eqs for c, _ in eq):
                 continue
-            cap = sum(self.cells[c].value for eq in eqs for c, _ in eq if c not in hidden) + SMALL_MAX * len(cells)
+            # No part exceeds the largest published number of its group (its total, or a larger one).
+            # Were the cap too tight, a cell would only look pinned and get a partner: the error
+            # can only hide more, never publish something recoverable.
+            cap = max([self.cells[c].value for eq in eqs for c, _ in eq if c not in hidden] or [0]) + SMALL_MAX
             domains = {c: list(range(1, SMALL_MAX + 1)) if c in primary else [0, *range(SMALL_MAX + 1, cap + 1)] for c in cells}
-            size = 1
-            for c in cells:
-                size *= len(domains[c])
-            if size > budget * 1000:  # even with propagation this is too many to try here
-                continue
             known = {c: self.cells[c].value for eq in eqs for c, _ in eq if c not in hidden}
+            # Try the "<5" cells first (four values each); the equations then compute most others.
+            order = sorted(cells, key=lambda c: (len(domains[c]), self.cells[c].order))
             seen: dict[CellId, set[int]] = {c: set() for c in cells}
             steps = [0]
 
@@ -262,7 +262,7 @@ class Problem:
                         return True
                     if state is True:
                         break
-                todo = [c for c in cells if c not in full]
+                todo = [c for c in order if c not in full]
                 if not todo:
                     for c in cells:
                         seen[c].add(full[c])

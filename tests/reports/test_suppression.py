@@ -194,6 +194,7 @@ def test_interval_attack_is_blocked() -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Found by this test in CI: only an integer search showed its hidden cells had one solution.
 @example(table=[[0, 1, 1], [0, 4, 0], [2, 0, 3]])
+@example(table=[[0, 1, 0], [0, 2, 4], [1, 5, 2]])
 @given(
     st.integers(2, 3).flatmap(
         lambda nr: st.integers(2, 3).flatmap(
