@@ -754,18 +754,21 @@ def _person_pass(
             _add_tokens(plan, out, values[-2], n)
             continue
         marks = values[1 + na : 1 + na + ns]
+        cells: dict[int, dict[str, Any]] = {}  # per slot: the cell its members count the persons in
         for i, slot in enumerate(plan.slots):
             mark = marks[slot]
             # mark: the person's age band for this member (NULL: not counted), or 1/0 without bands
             if mark is None or (band_name is None and not mark):
                 continue
+            cell = cells.get(slot)
+            if cell is None:
+                cell = cells[slot] = dict(zip(attrs, values[1 : 1 + na]))
+                if band_name is not None:
+                    cell[band_name] = mark
+                    if band_name == "ctdc_age_band":
+                        cell["age_group"] = band_group.get(mark, "unknown")
             pc = out[keys[i]]
             pc.total += n
-            cell = dict(zip(attrs, values[1 : 1 + na]))
-            if band_name is not None:
-                cell[band_name] = mark
-                if band_name == "ctdc_age_band":
-                    cell["age_group"] = band_group.get(mark, "unknown")
             pc.cube.append((cell, n))
             for name, value in cell.items():
                 pc.breakdown[name][value] += n
@@ -1205,9 +1208,52 @@ def _compensated(ctx: _Ctx) -> Select[Any]:
     )
 
 
+def _money_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
+    """One per-person pass for 7.5.a and 7.5.b: victims compensated, offenders whose assets were
+    confiscated (and disposed of), over one set of per-case dates (the same facts as
+    :func:`_compensated` and :func:`_assets`)."""
+
+    def build() -> tuple[Select[Any], list[_Member], Collection[str]]:
+        C, CP, E = Case, CaseParty, CaseEvent
+
+        def first(order: tuple[str, ...]) -> Any:
+            return func.coalesce(*(func.min(case((E.event == ev, E.on_date), else_=None)) for ev in order))
+
+        dates = select(E.case_id.label("case_id"), first(_COMPENSATION_DATES).label("d_comp"), first(_ASSET_DATES).label("d_assets")).where(
+            E.event.in_(sorted(set(_COMPENSATION_DATES) | set(_ASSET_DATES)))
+        )
+        if not ctx.national:
+            dates = dates.where(E.case_id.in_(_scope_cases(ctx)))
+        d = dates.group_by(E.case_id).subquery("dates")
+        compensated = and_(CP.party_role == "victim", CP.compensation_paid_pkr > 0, ctx.in_period(d.c.d_comp))
+        confiscated = and_(CP.party_role == "suspect", CP.assets_confiscated.is_(True), ctx.in_period(d.c.d_assets))
+        facts = (
+            select(
+                C.id.label("rid"),
+                CP.person_id.label("pid"),
+                C.registered_on.label("on"),
+                case((compensated, "compensated"), else_="confiscated").label("kind"),
+                case((CP.assets_disposed.is_(True), "disposed"), else_="kept").label("assets"),
+            )
+            .join_from(C, CP, CP.case_id == C.id)
+            .join(d, d.c.case_id == C.id)
+            .where(*ctx.live(C), or_(compensated, confiscated))
+        )
+        members = [
+            _Member("compensated", {"kind": ("compensated",)}),
+            _Member("confiscated", {"kind": ("confiscated",)}),
+            _Member("disposed", {"kind": ("confiscated",), "assets": ("disposed",)}),
+        ]
+        inds = [i for i in ctx.wanted if i.rule in ("victims_compensated", "offenders_assets")]
+        return facts, members, _wanted_dims(inds)
+
+    return ctx.memo("money", lambda: _person_pass(ctx, ("money", *(i.code for i in ctx.wanted if i.rule in ("victims_compensated", "offenders_assets"))), build))
+
+
 @_rule("victims_compensated")
 def _r_compensated(ctx: _Ctx, ind: Indicator) -> _Out:
-    total, out = _persons(ctx, ("compensated",), lambda: _compensated(ctx), _Flags({}), ind.disaggregations)
+    pc = _money_pass(ctx)["compensated"]
+    total, out = pc.total, pc.breakdown
 
     def amounts() -> Any:
         f = _compensated(ctx).subquery("f")
@@ -1242,11 +1288,11 @@ def _assets(ctx: _Ctx, *, disposed: bool) -> Select[Any]:
 
 @_rule("offenders_assets")
 def _r_assets(ctx: _Ctx, ind: Indicator) -> _Out:
-    total, out = _persons(ctx, ("assets", True), lambda: _assets(ctx, disposed=True), _Flags({}), ind.disaggregations)
-    bd = _counters(out, ind.disaggregations)
+    money = _money_pass(ctx)
+    total = money["disposed"].total
+    bd = _counters(money["disposed"].breakdown, ind.disaggregations)
     if "measure" in ind.disaggregations:
-        confiscated, _ = _persons(ctx, ("assets", False), lambda: _assets(ctx, disposed=False), _Flags({}), ())
-        bd["measure"] = {"confiscated": confiscated, "confiscated_and_disposed": total}
+        bd["measure"] = {"confiscated": money["confiscated"].total, "confiscated_and_disposed": total}
     return _Out(total, breakdown=bd, additive=_additive_person(ind))
 
 
