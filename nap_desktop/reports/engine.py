@@ -53,6 +53,7 @@ from __future__ import annotations
 import calendar
 import logging
 import re
+import threading
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -452,6 +453,7 @@ _STATEMENTS_MAX = 512
 _SQL: OrderedDict[tuple[Any, ...], Any] = OrderedDict()  # their SQL per dialect and unit set, see _Ctx.fetch
 _SQL_MAX = 1024
 _PERIOD_PARAMS = frozenset({"p_start", "p_stop", "q_start", "q_stop", "p_stop_dt"})
+_CACHE_LOCK = threading.Lock()  # reports run on worker threads; building happens outside the lock
 
 
 class _Ctx:
@@ -498,14 +500,16 @@ class _Ctx:
         """``build()`` once per process for ``key`` and this context's shape (national or not,
         code lists, framework); ``build`` may only use the context's bound parameters."""
         full = (*key, self.national, id(self.cl), id(self.fw))
-        hit = _STATEMENTS.get(full)
-        if hit is None or hit[0] is not self.cl or hit[1] is not self.fw:
-            hit = (self.cl, self.fw, build())
+        with _CACHE_LOCK:
+            hit = _STATEMENTS.get(full)
+            if hit is not None and hit[0] is self.cl and hit[1] is self.fw:
+                _STATEMENTS.move_to_end(full)
+                return hit[2]
+        hit = (self.cl, self.fw, build())
+        with _CACHE_LOCK:
             _STATEMENTS[full] = hit
             while len(_STATEMENTS) > _STATEMENTS_MAX:
                 _STATEMENTS.popitem(last=False)
-        else:
-            _STATEMENTS.move_to_end(full)
         return hit[2]
 
     def live(self, model: Any, *, scoped: bool = True) -> list[ColumnElement[bool]]:
@@ -552,8 +556,13 @@ class _Ctx:
         conn = self.s.connection()
         dialect = conn.dialect
         key = (id(stmt), dialect.name, tuple(self.params.get("units") or ()))
-        hit = _SQL.get(key)
-        if hit is None or hit[0] is not stmt:
+        with _CACHE_LOCK:
+            hit = _SQL.get(key)
+            if hit is not None and hit[0] is stmt:
+                _SQL.move_to_end(key)
+            else:
+                hit = None
+        if hit is None:
             compiled = stmt.compile(dialect=dialect)
             state = compiled.construct_expanded_state(self.params)
             procs = state.processors
@@ -564,11 +573,10 @@ class _Ctx:
                 proc = procs.get(name)
                 slots.append((name, name in _PERIOD_PARAMS, proc if name in _PERIOD_PARAMS else proc(value) if proc else value))
             hit = (stmt, state.statement, slots, compiled.positional)
-            _SQL[key] = hit
-            while len(_SQL) > _SQL_MAX:
-                _SQL.popitem(last=False)
-        else:
-            _SQL.move_to_end(key)
+            with _CACHE_LOCK:
+                _SQL[key] = hit
+                while len(_SQL) > _SQL_MAX:
+                    _SQL.popitem(last=False)
         _, sql, slots, positional = hit
         values = [(v(self.params[n]) if v else self.params[n]) if var else v for n, var, v in slots]
         args: Any = tuple(values) if positional else {n: v for (n, _, _), v in zip(slots, values)}
