@@ -30,8 +30,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from nap_desktop.data.migrate import head_revision
+from nap_desktop.data.stats import refresh_statistics
 from nap_desktop.data.models import AuditEntry, Meta, Unit, utcnow
-from nap_desktop.data.record_models import MODEL_BY_TYPE, Person, PersonIdentity, RecordHistory
+from nap_desktop.data.record_models import MODEL_BY_TYPE, Person, PersonIdentity, RecordHistory, SyncMixin
 from nap_desktop.data.sync_models import (
     EnrolRequest,
     MatchToken,
@@ -51,6 +52,7 @@ from nap_desktop.errors import (
     BundleRejected,
     EnrolmentError,
     NotFound,
+    RecordLocked,
     RegistryError,
     SyncError,
     ValidationError,
@@ -193,15 +195,19 @@ class ConflictInfo:
     state: str
     resolution: str
     created_at: datetime
+    #: ``edited``: both sides changed the record; ``locked``: the incoming change builds on the
+    #: version here (or is a new record) but is dated in a month whose return is approved.
+    reason: str = "edited"
 
 
 @dataclass(frozen=True)
 class ConflictDetail:
     info: ConflictInfo
-    local: dict[str, Any]
+    local: dict[str, Any]  # empty for a new record (nothing here yet)
     incoming: dict[str, Any]
     differing: tuple[str, ...]
     masked: tuple[str, ...]
+    locked: str = ""  # what must be unlocked before the incoming version can be taken
 
 
 @dataclass(frozen=True)
@@ -1053,6 +1059,23 @@ def _within(parents: dict[str, str | None], unit: str, area_root: str) -> bool:
 _REF_FIELDS = {name: tuple((f.name, f.ref) for f in rt.fields if f.kind == "ref" and f.ref) for name, rt in RECORD_TYPES.items()}
 
 
+#: Records written by one import after which table statistics are refreshed (as bulk import does).
+_REFRESH_STATS_AFTER = 5000
+
+
+def _date_column(type_name: str) -> str:
+    """The column that dates a record for the monthly returns (their lock): its date field, or
+    when it was created for the types without one (as services.records does)."""
+    field = RECORD_TYPES[type_name].date_field
+    return "created_at" if field == "created_on" else field
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
 def _ref_targets(rl: RecordLine) -> list[tuple[str, str]]:
     """The records ``rl`` points to, as (type, id); worked out once per line."""
     if rl.refs is None:
@@ -1137,6 +1160,19 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                 area[unit] = _within(parents, unit, m.source_unit)
             return area[unit]
 
+        # Approved months are locked (DESIGN §5): a change dated in one is not applied at import
+        # either, but queued for a person (who must unlock that month's return to take it). One
+        # answer per (unit, month): the lock hooks ask the store, and a bundle holds few of those.
+        locks: dict[tuple[str, str], str | None] = {}
+
+        def locked(unit: str, on: date | None) -> str | None:
+            if on is None or not records_service.LOCK_HOOKS:
+                return None
+            k = (unit, f"{on:%Y-%m}")
+            if k not in locks:
+                locks[k] = next((msg for hook in records_service.LOCK_HOOKS if (msg := hook(s, unit, on))), None)
+            return locks[k]
+
         def settle() -> None:
             """Writes the batch; what follows finds these records in the store, so the per-batch
             caches are dropped (memory stays flat however large the bundle)."""
@@ -1150,13 +1186,15 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                 return
             type_name = batch[0].type_name
             table = MODEL_BY_TYPE[type_name].__table__  # type: ignore[attr-defined]
+            date_col = _date_column(type_name)
             prefetch(batch)
             current = {
                 row.id: row
                 for row in s.execute(
-                    select(table.c.id, table.c.version, table.c.content_hash, table.c.base_version, table.c.base_hash, table.c.deleted, table.c.unit).where(
-                        table.c.id.in_([rl.id for rl in batch])
-                    )
+                    select(
+                        table.c.id, table.c.version, table.c.content_hash, table.c.base_version, table.c.base_hash, table.c.deleted, table.c.unit,
+                        table.c[date_col].label("on"),
+                    ).where(table.c.id.in_([rl.id for rl in batch]))
                 )
             }
             batch_ids: set[str] = set()
@@ -1191,6 +1229,7 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                         missing.append(f"{type_name} {rl.id} refers to a {ref_type} not received yet")
                 if missing and not rejected:
                     raise _Hold(f"{len(missing)} record(s) refer to records not received yet (first: {missing[0]}); import the other unit's bundles first")
+                values: dict[str, Any] = {}
                 if not row["deleted"]:
                     try:
                         values = values_of(rl)
@@ -1212,10 +1251,23 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                     created = row["created_at"]
                     ages[rl.id] = (row["date_of_birth"], row["age_years"], created.date() if created else date.today())
                 row["seq"] = 0
-                if cur is None:
+                identical = cur is not None and cur.version == row["version"] and cur.content_hash == row["content_hash"] and cur.deleted == row["deleted"]
+                lock = None
+                if not identical:  # the month it moves into, then the month it leaves
+                    lock = (None if row["deleted"] else locked(row["unit"], _day(values.get(date_col, row.get(date_col))))) or (
+                        locked(cur.unit, _day(cur.on)) if cur is not None else None
+                    )
+                if lock is not None and (rl.id, row["version"]) in open_conflicts:
+                    tally["identical"] += 1  # already waiting in the queue
+                elif lock is not None:
+                    tally["conflicts"] += 1
+                    note(f"{type_name} {rl.id}: dated in an approved month, queued for a decision ({lock})")
+                    s.add(SyncConflict(**conflict_row(rl, bundle_id=m.bundle_id, source_unit=m.source_unit,
+                                                      local_version=cur.version if cur is not None else 0, local_hash=cur.content_hash if cur is not None else "")))
+                elif cur is None:
                     tally["new"] += 1
                     applier.insert(rl)
-                elif cur.version == row["version"] and cur.content_hash == row["content_hash"] and cur.deleted == row["deleted"]:
+                elif identical:
                     tally["identical"] += 1
                 elif (row["base_version"] == cur.version and row["base_hash"] in ("", cur.content_hash)) or (
                     rl.merged and rl.merged == cur.content_hash and row["version"] > cur.version
@@ -1308,6 +1360,8 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
         row.summary = json.dumps({**tally, "audit_entries": audit_n})
         ws.audit(s, "sync.imported", object_type="bundle", object_id=m.bundle_id, unit=m.source_unit, detail={**tally, "seq_to": m.seq_to})
     ws.reload_units()
+    if tally["new"] + tally["updated"] >= _REFRESH_STATS_AFTER:
+        refresh_statistics(ws.engine)  # the tables grew a lot: let the query planner know (data/stats.py)
     # NOTE: the receipt is written only after the commit: a device purges what HQ acknowledged.
     receipt = None
     if _is_hq(ws):
@@ -1543,7 +1597,27 @@ def purge_acknowledged(ws: Workspace, *, now: datetime | None = None) -> int:
 
 
 def _conflict_info(c: SyncConflict) -> ConflictInfo:
-    return ConflictInfo(c.id, c.record_type, c.record_id, c.source_unit, c.local_version, c.incoming_version, c.state, c.resolution, c.created_at)
+    base_hash = json.loads(c.incoming).get("row", {}).get("base_hash", "")
+    builds_on_here = c.local_version == 0 or (c.incoming_base_version == c.local_version and base_hash in ("", c.local_hash))
+    reason = "locked" if builds_on_here else "edited"
+    return ConflictInfo(c.id, c.record_type, c.record_id, c.source_unit, c.local_version, c.incoming_version, c.state, c.resolution, c.created_at, reason)
+
+
+def _conflict_lock(s: Session, c: SyncConflict, row: SyncMixin | None) -> str:
+    """The lock message that stops the incoming version from being taken now ("" if none)."""
+    from nap_desktop.services.records import LOCK_HOOKS
+
+    incoming = decode_record(json.loads(c.incoming)).row
+    col = _date_column(c.record_type)
+    dated = [(incoming["unit"], _day(incoming.get(col)))]
+    if row is not None:
+        dated.append((row.unit, _day(getattr(row, col))))
+    for unit, on in dated:
+        for hook in LOCK_HOOKS if on is not None else ():
+            message = hook(s, unit, on)
+            if message:
+                return message
+    return ""
 
 
 def list_conflicts(ws: Workspace, *, state: str | None = "open") -> list[ConflictInfo]:
@@ -1566,23 +1640,26 @@ def show_conflict(ws: Workspace, conflict_id: str) -> ConflictDetail:
             raise NotFound("No such conflict.")
         rt = RECORD_TYPES[c.record_type]
         row = s.get(MODEL_BY_TYPE[c.record_type], c.record_id)
-        if row is None or not ws.in_scope(row.unit):
+        incoming_rl = decode_record(json.loads(c.incoming))
+        unit = row.unit if row is not None else incoming_rl.row["unit"]
+        if (row is None and c.local_version != 0) or not ws.in_scope(unit):
             raise NotFound("No such conflict in your units.")
-        local = _jsonable(_load_values(s, rt, row))
-        incoming = values_of(decode_record(json.loads(c.incoming)))
+        local = _jsonable(_load_values(s, rt, row)) if row is not None else {}
+        incoming = _jsonable(values_of(incoming_rl))  # both sides in one form, or every date would "differ"
         for v in (local, incoming):
             for k in [k for k, x in v.items() if x is None]:
                 del v[k]
         masked: tuple[str, ...] = ()
-        if ws.can(Perm.PERSONAL_VIEW, unit=row.unit):
-            ws.audit(s, "record.personal_viewed", object_type=rt.name, object_id=row.id, unit=row.unit, detail={"conflict": 1})
+        if ws.can(Perm.PERSONAL_VIEW, unit=unit):
+            ws.audit(s, "record.personal_viewed", object_type=rt.name, object_id=c.record_id, unit=unit, detail={"conflict": 1})
         else:
             masked = rt.personal_fields
             for v in (local, incoming):
                 for f in masked:
                     v.pop(f, None)
         differing = tuple(f for f in rt.field_names if local.get(f) != incoming.get(f))
-        return ConflictDetail(_conflict_info(c), local, incoming, differing, masked)
+        locked = _conflict_lock(s, c, row) if c.state == "open" else ""
+        return ConflictDetail(_conflict_info(c), local, incoming, differing, masked, locked)
 
 
 def resolve_conflict(ws: Workspace, conflict_id: str, *, keep: str) -> ConflictInfo:
@@ -1604,11 +1681,15 @@ def resolve_conflict(ws: Workspace, conflict_id: str, *, keep: str) -> ConflictI
         if row is None:
             raise NotFound("The record of this conflict no longer exists.")
         ws.require(Perm.BUNDLE_IMPORT, unit=row.unit, object_type=c.record_type, object_id=c.record_id)
+        if row is None and c.local_version == 0:
+            return _take_new_record(ws, s, c, keep)
         if c.state != "open":
             raise SyncError("This conflict was already resolved.")
         local_version, local_hash = row.version, row.content_hash
         new_version = max(row.version, c.incoming_version) + 1
         if keep == "incoming":
+        if keep == "incoming" and (message := _conflict_lock(s, c, row)):
+            raise RecordLocked(message)
             rl = decode_record(json.loads(c.incoming))
             s.expunge(row)
             Applier(s).replace(rl, keep_personal=rl.purged)
@@ -1627,6 +1708,30 @@ def resolve_conflict(ws: Workspace, conflict_id: str, *, keep: str) -> ConflictI
 
 
 # --- status and lists --------------------------------------------------------------------------
+
+
+def _take_new_record(ws: Workspace, s: Session, c: SyncConflict, keep: str) -> ConflictInfo:
+    """A record new here, queued because its month's return is approved: it can only be taken
+    (after that return is unlocked), since there is no version here to keep instead."""
+    rl = decode_record(json.loads(c.incoming))
+    ws.require(Perm.BUNDLE_IMPORT, unit=rl.row["unit"], object_type=c.record_type, object_id=c.record_id)
+    if c.state != "open":
+        raise SyncError("This conflict was already resolved.")
+    if keep != "incoming":
+        raise SyncError(
+            "This record is new here: there is no version here to keep instead. Take the incoming record once its month's return "
+            "is unlocked, or leave it in the queue."
+        )
+    if message := _conflict_lock(s, c, None):
+        raise RecordLocked(message)
+    rl.row["seq"] = 0
+    applier = Applier(s)
+    applier.insert(rl)
+    applier.flush()
+    c.state, c.resolution, c.resolved_by, c.resolved_at = "resolved", keep, ws.user.username, utcnow()
+    ws.audit(s, "sync.conflict_resolved", object_type=c.record_type, object_id=c.record_id, unit=rl.row["unit"], detail={"keep": keep, "version": rl.row["version"]})
+    s.flush()
+    return _conflict_info(c)
 
 
 def sync_status(ws: Workspace) -> SyncStatus:

@@ -367,6 +367,13 @@ class ConflictDialog(_WorkDialog):
                 id=ltr(info.record_id[:8]), local=info.local_version, incoming=info.incoming_version, unit=unit_text(self.ref, info.source_unit)
             )
         ))
+        if info.reason == "locked":
+            self.explain.setText(
+                tr("This change is dated in a month whose monthly return is approved, so it was not applied: the approved figures stay as they are. Nothing was lost; the incoming version waits here.")
+                + ("\n" + detail.locked if detail.locked else "")
+            )
+        self.keep_button.setVisible(info.local_version != 0)  # a new record has no version here to keep
+        self.take_button.setToolTip(tr("The month's return must be unlocked first.") if detail.locked else "")
         if detail.masked:
             self.legend.setText(tr("Fields that differ are highlighted.") + " " + tr("Personal fields are hidden (•••) for your role; they are decided with the rest of the record."))
 
@@ -389,7 +396,7 @@ class ConflictDialog(_WorkDialog):
     def _update(self) -> None:
         ready = not self.busy and self.detail is not None and self.outcome is None
         self.keep_button.setEnabled(ready)
-        self.take_button.setEnabled(ready)
+        self.take_button.setEnabled(ready and not (self.detail is not None and self.detail.locked))
         self.close_button.setEnabled(not self.busy)
 
 

@@ -222,6 +222,7 @@ class ConflictTableModel(DtoTableModel):
         ("unit", N_("From unit")),
         ("local", N_("Version here")),
         ("incoming", N_("Incoming version")),
+        ("reason", N_("Why")),
         ("date", N_("Received")),
     )
 
@@ -234,7 +235,9 @@ class ConflictTableModel(DtoTableModel):
         if key == "unit":
             return c.source_unit
         if key == "local":
-            return fmt_int(c.local_version)
+            return fmt_int(c.local_version) if c.local_version else tr("none (new record)")
+        if key == "reason":
+            return tr("Month approved") if c.reason == "locked" else tr("Edited on both sides")
         if key == "incoming":
             return fmt_int(c.incoming_version)
         if key == "date":

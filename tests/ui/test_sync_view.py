@@ -262,6 +262,38 @@ def test_a_conflict_is_decided_from_the_side_by_side_view(qtbot: Any, enrolled: 
     assert sync.list_conflicts(ana, state="resolved")[0].resolution == "incoming"
 
 
+def test_a_late_record_of_an_approved_month_waits_in_the_queue_until_the_unlock(qtbot: Any, enrolled: Network, tmp_path: Path) -> None:
+    from nap_desktop.reports import returns
+    from tests.sync.test_locked_months import _approved_at_circle
+
+    off, head = enrolled.post.as_("off.torkham"), enrolled.circle.as_("circ.psh")
+    _approved_at_circle(enrolled, tmp_path)
+    late = create(off, "screening", full=True)
+    assert sync.import_bundle(head, sync.export_changes(off, tmp_path / "late").path).conflicts == 1  # type: ignore[arg-type]
+    view = view_for(qtbot, head)
+    assert column(view.conflict_model, "reason") == ["Month approved"] and column(view.conflict_model, "local") == ["none (new record)"]
+    view.conflict_table.selectRow(0)
+    qtbot.mouseClick(view.compare_button, Qt.MouseButton.LeftButton)
+    dlg = view.dialog
+    assert isinstance(dlg, ConflictDialog)
+    wait_idle(qtbot)
+    assert "approved" in dlg.explain.text() and "unlock" in dlg.explain.text()
+    assert dlg.keep_button.isHidden(), "a new record has no version here to keep"
+    assert not dlg.take_button.isEnabled() and "unlocked" in dlg.take_button.toolTip()
+    dlg.reject()
+
+    returns.unlock_return(enrolled.circle.ws, "P-TORKHAM", "2026-06", "late records")
+    view.conflict_table.selectRow(0)
+    qtbot.mouseClick(view.compare_button, Qt.MouseButton.LeftButton)
+    dlg = view.dialog
+    assert isinstance(dlg, ConflictDialog)
+    wait_idle(qtbot)
+    assert dlg.take_button.isEnabled()
+    qtbot.mouseClick(dlg.take_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot)
+    assert dlg.outcome == "incoming" and records.get_record(head, late.id).values["screened_on"] == late.values["screened_on"]
+
+
 def test_a_new_post_joins_through_the_wizard_hq_approves_and_the_post_accepts(qtbot: Any, network: Network, tmp_path: Path) -> None:
     usb = tmp_path / "usb"
     usb.mkdir()
