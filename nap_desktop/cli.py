@@ -564,19 +564,6 @@ def cmd_codelist_show(ctx: Ctx) -> int:
     return EXIT_OK
 
 
-def _drive_progress(gen: Any) -> Any:
-    """Runs a core generator of ``Progress`` items; returns its value. Steps go to a terminal's
-    stderr only, so that a script sees one "error:" line and nothing else when a step fails."""
-    show = sys.stderr.isatty()
-    while True:
-        try:
-            p = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if show and p.label and p.done < p.total:
-            print(f"  {p.label} …", file=sys.stderr, flush=True)
-
-
 def cmd_backup(ctx: Ctx) -> int:
     """stdin order: your password, then (with --passphrase) the backup passphrase."""
     from nap_desktop.services.backup import iter_backup
@@ -584,7 +571,7 @@ def cmd_backup(ctx: Ctx) -> int:
     a = ctx.args
     with ctx.open() as ws:
         passphrase = ctx.prompt.secret("Passphrase for the backup: ", confirm=True) if a.passphrase else None
-        result = _drive_progress(iter_backup(ws, out=Path(a.out) if a.out else None, passphrase=passphrase))
+        result = _drive(iter_backup(ws, out=Path(a.out) if a.out else None, passphrase=passphrase))
     opens = " and ".join(x for x, on in (("HQ's recovery key", result.recovery), ("the passphrase", result.passphrase)) if on)
     print(f"Backup written: {result.path} ({result.size / 1e6:.1f} MB). It opens with {opens}.")
     for warning in result.warnings:
@@ -616,7 +603,7 @@ def cmd_restore(ctx: Ctx) -> int:
         passphrase = ctx.prompt.secret("Backup passphrase: ")
         password = ctx.prompt.secret(f"Password of {user} (as it was when the backup was made): ")
         gen = iter_restore(file, into, passphrase=passphrase, username=user, password=password)
-    result = _drive_progress(gen)
+    result = _drive(gen)
     print(f"Restored the {result.site_kind} workspace {result.unit} (backup of {result.backup_created_at}) into {result.path}.")
     print(f"Accounts: {', '.join(result.usernames)}. Open it with --workspace {result.path}.")
     print("Use this copy instead of the old one, never beside it: both are the same workspace for HQ.")
@@ -648,14 +635,13 @@ def cmd_version(ctx: Ctx) -> int:
 def _drive(gen: Any) -> Any:
     """Runs a long operation (a generator of Progress); returns its result. Steps go to a
     terminal's stderr only, so a script sees one "error:" line and nothing else on failure."""
-    show = sys.stderr.isatty()
-    while True:
-        try:
-            p = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if show and p.done < p.total:
+    from nap_desktop.services.progress import drive
+
+    def show(p: Any) -> None:
+        if p.label and p.done < p.total:
             print(f"  {p.label} …", file=sys.stderr, flush=True)
+
+    return drive(gen, show if sys.stderr.isatty() else None)
 
 
 def cmd_report_indicators(ctx: Ctx) -> int:

@@ -67,6 +67,7 @@ from nap_desktop.reports.engine import IndicatorReport, IndicatorValue, Period
 from nap_desktop.security.permissions import Perm, Role, role_allows
 from nap_desktop.services import records as record_service
 from nap_desktop.services.context import Workspace
+from nap_desktop.services.progress import drive
 
 if TYPE_CHECKING:
     from nap_desktop.services.demo_data import Progress
@@ -554,14 +555,6 @@ def _compute(s: Session, unit: str, units: Iterable[str] | None, period: Period,
     }
 
 
-def _drain(gen: Generator[Any, None, Any]) -> Any:
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
-
-
 # --- checks -----------------------------------------------------------------------------------------
 
 
@@ -1025,7 +1018,7 @@ def iter_compile(
 
 def compile_return(ws: Workspace, unit: str, month: str, *, expected_version: int | None = None) -> MonthlyReturnDTO:
     """:func:`iter_compile` without progress."""
-    return _drain(iter_compile(ws, unit, month, expected_version=expected_version))
+    return drive(iter_compile(ws, unit, month, expected_version=expected_version))
 
 
 def get_return(ws: Workspace, unit: str, month: str) -> MonthlyReturnDTO:
@@ -1090,7 +1083,7 @@ def submit_return(ws: Workspace, unit: str, month: str, *, expected_version: int
                 f"The return of {unit} for {month} was compiled with framework version {row.framework_version}; this version "
                 f"uses {fw.version}. Compile it again, review the values, then submit."
             )
-        fresh = _drain(_compute(s, unit, _scope(ws, unit), period, fw))
+        fresh = drive(_compute(s, unit, _scope(ws, unit), period, fw))
         if _fingerprint(fresh) != row.fingerprint:
             changed = _changed_keys(json.loads(row.snapshot), fresh)
             shown = ", ".join(changed[:8]) + (" …" if len(changed) > 8 else "")
@@ -1368,7 +1361,7 @@ def iter_export_return(
 
 def export_return(ws: Workspace, unit: str, month: str, *, fmt: str, out: Any, external: bool = False) -> Any:
     """:func:`iter_export_return` without progress."""
-    return _drain(iter_export_return(ws, unit, month, fmt=fmt, out=out, external=external))
+    return drive(iter_export_return(ws, unit, month, fmt=fmt, out=out, external=external))
 
 
 # --- the lock ---------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ import pyrage
 from nap_desktop import __version__, config
 from nap_desktop.data import migrate
 from nap_desktop.data.db import DBAPIError, check_store, make_engine, make_sessionmaker
+from nap_desktop.data.meta import set_meta
 from nap_desktop.data.models import Meta
 from nap_desktop.errors import (
     BackupCorrupt,
@@ -67,7 +68,7 @@ from nap_desktop.security import audit, crypto, keyfile
 from nap_desktop.security.passwords import check_password_strength
 from nap_desktop.security.permissions import Perm
 from nap_desktop.services.context import Workspace
-from nap_desktop.services.progress import Progress
+from nap_desktop.services.progress import Progress, drive
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ def default_backup_path(ws: Workspace, when: datetime | None = None) -> Path:
 
 def make_backup(ws: Workspace, *, out: Path | None = None, passphrase: str | None = None) -> BackupResult:
     """Writes a backup and returns what was written (see :func:`iter_backup`)."""
-    return _drive(iter_backup(ws, out=out, passphrase=passphrase))
+    return drive(iter_backup(ws, out=out, passphrase=passphrase))
 
 
 def iter_backup(
@@ -289,7 +290,7 @@ def iter_backup(
         shutil.rmtree(staging, ignore_errors=True)
     try:
         with ws.sf.begin() as s:
-            s.merge(Meta(key=LAST_BACKUP_KEY, value=created.isoformat(timespec="seconds")))
+            set_meta(s, LAST_BACKUP_KEY, created.isoformat(timespec="seconds"))
             ws.audit(
                 s,
                 "workspace.backup",
@@ -572,7 +573,7 @@ def restore_backup(
     password: str | None = None,
 ) -> RestoreResult:
     """Restores a backup into a new folder (see :func:`iter_restore`)."""
-    return _drive(iter_restore(file, into, identity=identity, passphrase=passphrase, username=username, password=password))
+    return drive(iter_restore(file, into, identity=identity, passphrase=passphrase, username=username, password=password))
 
 
 def iter_restore(
@@ -802,15 +803,3 @@ def _place(ws_dir: Path, into: Path) -> None:
         except OSError:
             raise WorkspaceExists(f"The folder {into} is no longer empty; nothing was restored.") from None
     os.replace(ws_dir, into)
-
-
-# --- helpers -----------------------------------------------------------------------------------------------
-
-
-def _drive(gen: Generator[Progress, None, Any]) -> Any:
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
-

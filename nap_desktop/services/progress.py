@@ -8,7 +8,9 @@ project, so any module may use it without an import cycle.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -18,3 +20,14 @@ class Progress:
     done: int
     total: int
     label: str
+
+
+def drive(gen: Generator[Progress, None, Any], on_progress: Callable[[Progress], None] | None = None) -> Any:
+    """Runs a long operation to its end and returns its result, passing each step to ``on_progress``."""
+    while True:
+        try:
+            p = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if on_progress is not None:
+            on_progress(p)
