@@ -88,6 +88,27 @@ class PersonIdentity(Base):
     other_id_key: Mapped[str] = mapped_column(String(40), default="", index=True)
 
 
+# Name tokens compare byte by byte on every store, so that a prefix is one index range (SQLite's
+# BINARY collation; PostgreSQL's "C" collation instead of the database's language order).
+NAME_TOKEN_TYPE = String(40).with_variant(String(40, collation="C"), "postgresql")
+
+
+class PersonNameToken(Base):
+    """The name search's index: one row per word of a person's normalised name (``name_key``).
+
+    Derived from ``person_identities``: written with it (services.records.name_token_rows and
+    refresh_name_tokens), never exported. Personal data, as the name is.
+    """
+
+    __tablename__ = "person_name_tokens"
+
+    token: Mapped[str] = mapped_column(NAME_TOKEN_TYPE, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), primary_key=True)
+
+    # The words of one person: rewritten with the name, and checked for each record a list walks.
+    __table_args__ = (Index("ix_person_name_tokens_person", "person_id", "token"),)
+
+
 class Screening(SyncMixin, Base):
     """One victim-identification interview (standards §4.4, §7.2)."""
 

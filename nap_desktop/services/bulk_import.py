@@ -48,7 +48,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from nap_desktop.data.models import new_id, utcnow
-from nap_desktop.data.record_models import MODEL_BY_TYPE, Person, PersonIdentity, RecordCode, RecordCount, SyncMixin
+from nap_desktop.data.record_models import MODEL_BY_TYPE, Person, PersonIdentity, PersonNameToken, RecordCode, RecordCount, SyncMixin
 from nap_desktop.data.stats import refresh_statistics
 from nap_desktop.domain.codelists import CodeList, CodeLists, default_codelists
 from nap_desktop.domain.records import RECORD_TYPES, FieldSpec, RecordType
@@ -1073,7 +1073,8 @@ def _write_chunk(
     # Core executemany, one statement per table: the ORM's unit of work costs more than the rest of
     # the import together. Every dict of a table has the same keys (see _RowValues).
     s.execute(table.insert(), rows)
-    for related, batch in ((PersonIdentity, identities), (RecordCode, codes), (RecordCount, counts)):
+    names = rec.name_token_rows(identities)  # the name search's index, with the identities
+    for related, batch in ((PersonIdentity, identities), (PersonNameToken, names), (RecordCode, codes), (RecordCount, counts)):
         if batch:
             s.execute(related.__table__.insert(), batch)
     if identities:

@@ -40,6 +40,7 @@ from nap_desktop.data.record_models import (
     Milestone,
     Person,
     PersonIdentity,
+    PersonNameToken,
     RecordCode,
     RecordCount,
     Referral,
@@ -57,7 +58,7 @@ from nap_desktop.security.permissions import Perm
 from nap_desktop.services.context import Workspace
 # NOTE: imported before the record services, which import (through reports.returns) this name from here.
 from nap_desktop.services.progress import Progress  # noqa: F401 - re-exported: ``demo_data.Progress``
-from nap_desktop.services.records import CHANGE_SEQ_KEY, normalise_id, normalise_name
+from nap_desktop.services.records import CHANGE_SEQ_KEY, name_token_rows, normalise_id, normalise_name
 
 CHUNK = 2000  # "life stories" per transaction
 
@@ -558,6 +559,8 @@ def _write(ws: Workspace, gen: _Gen) -> None:
             batch = rows.get(model)
             if batch:
                 s.execute(insert(model), batch)
+            if batch and model is PersonIdentity:
+                s.execute(insert(PersonNameToken), name_token_rows(batch))  # the name search's index
         meta = s.get(Meta, CHANGE_SEQ_KEY)
         if meta is None:
             s.add(Meta(key=CHANGE_SEQ_KEY, value=str(gen.seq)))

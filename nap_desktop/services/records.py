@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, and_, delete, exists, false, func, insert, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from nap_desktop.data.db import shrink_memory
 from nap_desktop.data.models import Meta, utcnow
@@ -37,6 +37,7 @@ from nap_desktop.data.record_models import (
     CaseParty,
     Person,
     PersonIdentity,
+    PersonNameToken,
     RecordCode,
     RecordCount,
     RecordHistory,
@@ -175,6 +176,75 @@ def normalise_name(*parts: str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = re.sub(r"[^\w\s]", " ", text.lower())
     return " ".join(text.split())
+
+
+# The name search looks up at most this many words of what was typed, each cut to the token length.
+NAME_TOKEN_LENGTH = 40
+NAME_QUERY_WORDS = 8
+# Above every character: ``prefix + _TOP`` bounds the strings that start with ``prefix`` (binary order).
+_TOP = "\U0010ffff"
+
+
+def name_tokens(name_key: str) -> list[str]:
+    """The distinct words of a normalised name (:func:`normalise_name`), as the name search indexes them."""
+    return list(dict.fromkeys(t[:NAME_TOKEN_LENGTH] for t in name_key.split()))
+
+
+def name_token_rows(identities: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Rows of ``person_name_tokens`` for identity rows (``person_id`` and ``name_key``)."""
+    return [{"token": t, "person_id": i["person_id"]} for i in identities for t in name_tokens(i["name_key"] or "")]
+
+
+def refresh_name_tokens(s: Session | Connection, person_ids: Iterable[str]) -> None:
+    """Rewrites the name-search tokens of these persons from their identities as stored now (none
+    for a person without an identity or whose name was blanked). Writers of identities call it
+    (or write :func:`name_token_rows` with them) in the same transaction."""
+    ids = sorted(set(person_ids))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        s.execute(delete(PersonNameToken).where(PersonNameToken.person_id.in_(chunk)))
+        found = s.execute(select(PersonIdentity.person_id, PersonIdentity.name_key).where(PersonIdentity.person_id.in_(chunk)))
+        rows = name_token_rows(r._mapping for r in found)
+        if rows:
+            s.execute(insert(PersonNameToken), rows)
+
+
+# A list looks for a name that this many persons or more have by walking its date index (a page
+# is found within the first few thousand records); a rarer one through its persons' records.
+NAME_WALK_FROM = 3000
+
+
+def _name_condition(s: Session, person_col: Any, key_name: str, *, walk: bool) -> Any:
+    """Persons with a name word starting with each word of ``key_name`` (in any order), through
+    the word index: one index range per word.
+
+    ``walk``: the list walks its date index (SQLite, newest first). Session ``s`` then counts the
+    persons of each word and of all the words (each at most :data:`NAME_WALK_FROM`): if the name
+    is common, each walked record's person is checked in the index (``person_id, token``), and
+    the page is full after a few thousand records at most; otherwise the persons of the rarest
+    word who have the other words too are listed and their records read, sorted by date.
+    """
+    words = name_tokens(key_name)[:NAME_QUERY_WORDS]
+    if not words:
+        return false()
+    T = PersonNameToken
+
+    def has(col: Any, w: str) -> Any:
+        t = aliased(PersonNameToken)
+        return exists().where(t.person_id == col, t.token >= w, t.token < w + _TOP)
+
+    def persons(of: list[str]) -> Any:
+        return select(T.person_id).where(T.token >= of[0], T.token < of[0] + _TOP, *(has(T.person_id, w) for w in of[1:]))
+
+    def how_many(q: Any) -> int:
+        return s.scalar(select(func.count()).select_from(q.limit(NAME_WALK_FROM).subquery())) or 0
+
+    if walk:
+        common = {w: how_many(persons([w])) for w in words}
+        words.sort(key=common.__getitem__)
+        if common[words[0]] >= NAME_WALK_FROM and (len(words) == 1 or how_many(persons(words)) >= NAME_WALK_FROM):
+            return and_(*(has(person_col, w) for w in words))
+    return person_col.in_(persons(words))
 
 
 def normalise_id(value: str) -> str:
@@ -358,6 +428,8 @@ def _store_values(
         identity.id_key = normalise_id(identity.cnic)
         identity.passport_key = normalise_id(identity.passport_no)
         identity.other_id_key = normalise_id(identity.other_id)
+        s.execute(delete(PersonNameToken).where(PersonNameToken.person_id == row.id))
+        s.add_all(PersonNameToken(person_id=row.id, token=t) for t in name_tokens(identity.name_key))
     if rt.name == "case":
         _derive_case_stage(row, values)
 
@@ -707,20 +779,24 @@ def _age_cond(group: str, person: Any, ref: date) -> Any:
     return and_(person.date_of_birth.is_(None), person.age_years.is_(None))
 
 
-def _build_query(ws: Workspace, rt: RecordType, flt: RecordFilter, *, walk_dates: bool = False) -> tuple[Select[Any], bool]:
+def _build_query(
+    ws: Workspace, rt: RecordType, flt: RecordFilter, s: Session, *, walk_dates: bool = False
+) -> tuple[Select[Any], bool]:
     """The filtered query; returns it and whether it joins the person (for its columns).
 
     ``walk_dates``: the query is for a page in date order. On SQLite the unit condition is then
     written so that it cannot use the unit index (``unit || ''``): SQLite otherwise reads every
     record of the units through that index and sorts them (a user's units usually hold most of
-    the store), where walking the date index reads only the rows of the page.
+    the store), where walking the date index reads only the rows of the page. A name or number
+    search looks up the numbers and how common the name is in session ``s`` first.
     """
     model = MODEL_BY_TYPE[rt.name]
     units = ws.subtree(flt.unit) if flt.unit else ws.subtree()
     if flt.unit and not ws.in_scope(flt.unit):
         units = set()
     q: Select[Any] = select(model)
-    unit_col = model.unit.concat("") if walk_dates and ws.engine.dialect.name == "sqlite" else model.unit
+    walk = walk_dates and ws.engine.dialect.name == "sqlite"
+    unit_col = model.unit.concat("") if walk else model.unit
     conds: list[Any] = [unit_col.in_(units)]
     if not flt.include_deleted:
         conds.append(model.deleted.is_(False))
@@ -772,11 +848,11 @@ def _build_query(ws: Workspace, rt: RecordType, flt: RecordFilter, *, walk_dates
             )
         )
     if flt.text:
-        conds.append(_text_condition(ws, rt, model, flt.text))
+        conds.append(_text_condition(ws, s, rt, model, flt.text, walk=walk))
     return q.where(*conds), person is not None
 
 
-def _text_condition(ws: Workspace, rt: RecordType, model: Any, text: str) -> Any:
+def _text_condition(ws: Workspace, s: Session, rt: RecordType, model: Any, text: str, *, walk: bool) -> Any:
     text = text.strip()
     if rt.name == "case":
         return or_(model.fir_number.contains(text, autoescape=True), model.enquiry_number.contains(text, autoescape=True))
@@ -789,13 +865,18 @@ def _text_condition(ws: Workspace, rt: RecordType, model: Any, text: str) -> Any
     ws.require(Perm.PERSONAL_VIEW, object_type=rt.name)  # a refused name search is audited too
     key_id = normalise_id(text)
     key_name = normalise_name(text)
-    by_id = (
-        or_(PersonIdentity.id_key == key_id, PersonIdentity.passport_key == key_id, PersonIdentity.other_id_key == key_id)
+    # NOTE: the persons of a number are looked up first (a few at most), so that the list's
+    # statement has no OR of two lookups, which SQLite plans poorly.
+    I = PersonIdentity  # noqa: E741
+    numbered = (
+        list(s.scalars(select(I.person_id).where(or_(I.id_key == key_id, I.passport_key == key_id, I.other_id_key == key_id))))
         if len(key_id) >= 5
-        else False
+        else []
     )
-    sub = select(PersonIdentity.person_id).where(or_(by_id, PersonIdentity.name_key.contains(key_name, autoescape=True)))
-    return person_col.in_(sub)
+    # NOTE: names through the word index (each typed word a prefix of a word of the name, in any
+    # order): a substring search read every identity of the store.
+    by_name = _name_condition(s, person_col, key_name, walk=walk)
+    return or_(person_col.in_(numbered), by_name) if numbered else by_name
 
 
 PERSON_SORT_KEYS = ("sex", "citizenship")
@@ -839,7 +920,7 @@ def count_records(ws: Workspace, type_name: str, flt: RecordFilter | None = None
     rt = record_type(type_name)
     ws.require(Perm.RECORD_READ)
     with ws.sf() as s:
-        q, _ = _build_query(ws, rt, flt or RecordFilter())
+        q, _ = _build_query(ws, rt, flt or RecordFilter(), s)
         return int(s.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0)
 
 
@@ -861,7 +942,7 @@ def list_records(
     flt = flt or RecordFilter()
     limit = max(1, min(limit, 5000))
     with ws.sf.begin() as s:
-        q, joined = _build_query(ws, rt, flt, walk_dates=order_by == "date")
+        q, joined = _build_query(ws, rt, flt, s, walk_dates=order_by == "date")
         total = s.scalar(select(func.count()).select_from(q.order_by(None).subquery())) if with_total else None
         # NOTE: the columns a list shows, not whole records: loading 100 records with their
         # narratives and routes through the ORM cost more than finding them.
@@ -894,7 +975,7 @@ def _record_rows(ws: Workspace, s: Session, rt: RecordType, rows: Iterable[Any])
         if person_ids
         else {}
     )
-    see_units = {r.unit for r in rows if _may_see_personal(ws, r.unit)}
+    see_units = {u for u in {r.unit for r in rows} if _may_see_personal(ws, u)}
     names: dict[str, str] = {}
     if person_ids and see_units:
         I = PersonIdentity  # noqa: E741
@@ -902,6 +983,7 @@ def _record_rows(ws: Workspace, s: Session, rt: RecordType, rows: Iterable[Any])
             names[ident.person_id] = " ".join(x for x in (ident.given_name, ident.family_name) if x)
     out = []
     shown = 0
+    summary = [c for c in rt.summary if rows and hasattr(rows[0], c)]
     for r in rows:
         pid = r.id if rt.name == "person" else getattr(r, rt.person_field) if rt.person_field else None
         p = persons.get(pid) if pid else None
@@ -915,7 +997,7 @@ def _record_rows(ws: Workspace, s: Session, rt: RecordType, rows: Iterable[Any])
                 unit=r.unit,
                 status=r.status,
                 date=dval,
-                summary={c: _jsonable(getattr(r, c, None)) for c in rt.summary if hasattr(r, c)},
+                summary={c: _jsonable(getattr(r, c)) for c in summary},
                 sex=p.sex if p else None,
                 age_years=_current_age(p) if p else None,
                 citizenship=p.citizenship if p else None,

@@ -1702,6 +1702,8 @@ def resolve_conflict(ws: Workspace, conflict_id: str, *, keep: str) -> ConflictI
         s.merge(RecordMerge(record_id=c.record_id, version=new_version, other_hash=incoming_hash))
         s.add(RecordHistory(record_type=c.record_type, record_id=c.record_id, version=new_version, field="sync_conflict", old=json.dumps(local_version), new=json.dumps(keep), changed_by=ws.user.username))
         c.state, c.resolution, c.resolved_by, c.resolved_at = "resolved", keep, ws.user.username, utcnow()
+    from nap_desktop.services.records import refresh_name_tokens
+
         ws.audit(s, "sync.conflict_resolved", object_type=c.record_type, object_id=c.record_id, unit=row.unit, detail={"keep": keep, "version": new_version})
         s.flush()
         return _conflict_info(c)
@@ -1727,6 +1729,7 @@ def _take_new_record(ws: Workspace, s: Session, c: SyncConflict, keep: str) -> C
     rl.row["seq"] = 0
     applier = Applier(s)
     applier.insert(rl)
+                    refresh_name_tokens(s, chunk)  # the names are gone: so are their search words
     applier.flush()
     c.state, c.resolution, c.resolved_by, c.resolved_at = "resolved", keep, ws.user.username, utcnow()
     ws.audit(s, "sync.conflict_resolved", object_type=c.record_type, object_id=c.record_id, unit=rl.row["unit"], detail={"keep": keep, "version": rl.row["version"]})

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from nap_desktop.data.models import AuditEntry, Unit, UTCDateTime
 from nap_desktop.data.return_models import MonthlyReturn, ReturnComment, ReturnEvent
-from nap_desktop.data.record_models import MODEL_BY_TYPE, CaseEvent, CaseParty, PersonIdentity, RecordCode, RecordCount
+from nap_desktop.data.record_models import MODEL_BY_TYPE, CaseEvent, CaseParty, PersonIdentity, PersonNameToken, RecordCode, RecordCount
 from nap_desktop.data.sync_models import MatchToken, PurgedRecord, RecordMerge, SyncConflict
 from nap_desktop.domain.records import RECORD_TYPES, RecordType
 
@@ -514,10 +514,11 @@ class Applier:
             self.s.execute(delete(CaseParty).where(CaseParty.case_id == rid))
         if rl.type_name == "person" and not keep_personal and rl.identity is not None:
             self.s.execute(delete(PersonIdentity).where(PersonIdentity.person_id == rid))
+            self.s.execute(delete(PersonNameToken).where(PersonNameToken.person_id == rid))
         self._related([rl], skip_identity=keep_personal)
 
     def _related(self, lines: list[RecordLine], *, skip_identity: bool = False) -> None:
-        from nap_desktop.services.records import normalise_id, normalise_name
+        from nap_desktop.services.records import name_token_rows, normalise_id, normalise_name
 
         codes = [{"record_id": rl.id, "field": f, "code": c, "answer": a} for rl in lines for f, c, a in rl.codes]
         counts = [{"record_id": rl.id, "field": f, "dim1": d1, "dim2": d2, "n": n} for rl in lines for f, d1, d2, n in rl.counts]
@@ -540,7 +541,8 @@ class Applier:
                 )
             if rl.type_name == "person" and rl.match:
                 tokens.append(rl)
-        for table, rows in ((RecordCode, codes), (RecordCount, counts), (CaseEvent, events), (CaseParty, parties), (PersonIdentity, idents)):
+        names = name_token_rows(idents)  # the name search's index, with the identities
+        for table, rows in ((RecordCode, codes), (RecordCount, counts), (CaseEvent, events), (CaseParty, parties), (PersonIdentity, idents), (PersonNameToken, names)):
             if rows:
                 self.conn.execute(_insert(table.__table__), rows)  # type: ignore[attr-defined]
         merges = [{"record_id": rl.id, "version": rl.row["version"], "other_hash": rl.merged} for rl in lines if rl.merged]
