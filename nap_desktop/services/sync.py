@@ -866,6 +866,21 @@ class _DryRun(Exception):
         self.summary = summary
 
 
+@dataclass
+class _DryPlan:
+    """A dry run of several files: what the files before this one would have done.
+
+    Nothing is written in a dry run, so without this each file would be judged against the store
+    as it is: a post's second bundle would show as held (its first one "missing"), a record
+    referring to one in an earlier file as waiting for it.
+    """
+
+    last_seq: dict[str, int] = dataclasses.field(default_factory=dict)  # device -> last seq the earlier files bring
+    ids: dict[str, set[str]] = dataclasses.field(default_factory=dict)  # record type -> ids the earlier files bring
+    bundles: set[str] = dataclasses.field(default_factory=set)
+    audit: dict[str, tuple[int, str]] = dataclasses.field(default_factory=dict)  # device -> where its audit chain would stand
+
+
 def _signer(ws: Workspace, r: reg.Registry, m: Manifest) -> reg.DeviceKey:
     key = r.key(m.key_id)
     if key is None:
@@ -885,7 +900,7 @@ def _signer(ws: Workspace, r: reg.Registry, m: Manifest) -> reg.DeviceKey:
 
 
 def import_bundle(
-    ws: Workspace, path: Path, *, dry_run: bool = False, progress: ProgressFn | None = None, _retry_held: bool = True
+    ws: Workspace, path: Path, *, dry_run: bool = False, progress: ProgressFn | None = None, _retry_held: bool = True, _plan: _DryPlan | None = None
 ) -> ImportSummary:
     """Checks and imports one bundle file: changes (HQ, circles), or receipts and registries (devices).
 
@@ -904,7 +919,7 @@ def import_bundle(
         key = _signer(ws, r, m)
     ob.verify_signature(key.public)
     if m.kind == "changes":
-        summary = _import_changes(ws, ob, key, dry_run=dry_run, progress=progress)
+        summary = _import_changes(ws, ob, key, dry_run=dry_run, progress=progress, plan=_plan if dry_run else None)
         if summary.outcome == "imported" and _retry_held:
             _retry_held_bundles(ws, m.device_id)
         return summary
@@ -936,17 +951,20 @@ def import_each(
     ``on_file(index, path)`` is called before each file, in import order (the GUI's progress uses it).
     """
     out: list[tuple[Path, ImportSummary | Exception]] = []
+    plan = _DryPlan() if dry_run else None
     for i, p in enumerate(sorted(paths, key=lambda p: _import_order(ws, p))):
         if on_file is not None:
             on_file(i, p)
         try:
-            out.append((p, import_bundle(ws, p, dry_run=dry_run, progress=progress)))
+            out.append((p, import_bundle(ws, p, dry_run=dry_run, progress=progress, _plan=plan)))
         except (BundleDamaged, BundleRejected, RegistryError, SyncError) as exc:
             out.append((p, exc))
     return out
 
 
-def _import_changes(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool, progress: ProgressFn | None) -> ImportSummary:
+def _import_changes(
+    ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool, progress: ProgressFn | None, plan: _DryPlan | None = None
+) -> ImportSummary:
     m = ob.manifest
     ws.require(Perm.BUNDLE_IMPORT, unit=m.source_unit if ws.in_scope(m.source_unit) else None)
     if not _is_hq(ws) and not (ws.in_scope(m.source_unit) and m.source_unit != ws.wf.unit):
@@ -959,8 +977,10 @@ def _import_changes(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_
                 raise BundleRejected("A different bundle with the same id was imported before: this one was refused.")
             receipt = None if dry_run or not _is_hq(ws) else _write_receipt(ws, s, seen)
             return ImportSummary(file, m.bundle_id, m.kind, m.source_unit, "already imported", receipt=receipt)
+        if plan is not None and m.bundle_id in plan.bundles:
+            return ImportSummary(file, m.bundle_id, m.kind, m.source_unit, "already imported", problems=("an earlier file of this selection brings it",))
         peer = s.get(SyncPeer, m.device_id)
-        last = peer.last_seq if peer else 0
+        last = max(peer.last_seq if peer else 0, plan.last_seq.get(m.device_id, 0) if plan is not None else 0)
     if m.seq_from > last + 1:
         note = f"changes {last + 1}–{m.seq_from - 1} of unit {m.source_unit} have not arrived yet"
         if not dry_run:
@@ -968,7 +988,7 @@ def _import_changes(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_
         return ImportSummary(file, m.bundle_id, m.kind, m.source_unit, "held", missing=(last + 1, m.seq_from - 1), problems=(note,))
     ob.verify_payload()
     try:
-        summary = _apply(ws, ob, key, dry_run=dry_run, progress=progress)
+        summary = _apply(ws, ob, key, dry_run=dry_run, progress=progress, plan=plan)
     except _DryRun as dr:
         return dr.summary
     except _Hold as h:
@@ -1087,8 +1107,13 @@ def _ref_targets(rl: RecordLine) -> list[tuple[str, str]]:
     return rl.refs
 
 
-def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool, progress: ProgressFn | None) -> ImportSummary:
-    """Validates and applies the payload in one transaction; raises _DryRun / _Hold to roll back."""
+def _apply(
+    ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool, progress: ProgressFn | None, plan: _DryPlan | None = None
+) -> ImportSummary:
+    """Validates and applies the payload in one transaction; raises _DryRun / _Hold to roll back.
+
+    ``plan`` (a dry run of several files): records of the files before count as present, and
+    this file's own are added to it when it would import."""
     from nap_desktop.services import records as records_service
 
     m = ob.manifest
@@ -1103,6 +1128,8 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
         parents = _parents_map(s)
         peer = s.get(SyncPeer, m.device_id) or SyncPeer(device_id=m.device_id, unit=m.source_unit, last_seq=0, last_audit_seq=0, last_audit_hash="")
         audit_seq, audit_hash = peer.last_audit_seq, peer.last_audit_hash or audit_chain.genesis_hash(m.device_id)
+        if plan is not None and m.device_id in plan.audit:
+            audit_seq, audit_hash = plan.audit[m.device_id]
         base_ctx = records_service._context(ws, s)  # the capture rules' context, with two facts replaced below
         seen: dict[str, set[str]] = {}
         rejected_ids: set[str] = set()
@@ -1128,8 +1155,11 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                 return None
             return years + max(0, age_on(base, on)) if on >= base else years - age_on(on, base)
 
+        earlier: dict[str, set[str]] = plan.ids if plan is not None else {}
+        brought: dict[str, set[str]] = {}  # this file's record ids, for the files after it (dry run of several)
+
         def ref_exists(type_name: str, rid: str) -> bool:
-            return rid in seen.get(type_name, ()) or rid in live.get(type_name, ())
+            return rid in seen.get(type_name, ()) or rid in live.get(type_name, ()) or rid in earlier.get(type_name, ())
 
         def prefetch(batch: list[RecordLine]) -> None:
             wanted: dict[str, set[str]] = {}
@@ -1225,7 +1255,7 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                     note(f"{type_name} {rl.id}: refers to a record rejected above")
                     continue
                 for ref_type, rid in refs:
-                    if rid not in seen.get(ref_type, ()) and rid not in known.get(ref_type, ()):
+                    if rid not in seen.get(ref_type, ()) and rid not in known.get(ref_type, ()) and rid not in earlier.get(ref_type, ()):
                         missing.append(f"{type_name} {rl.id} refers to a {ref_type} not received yet")
                 if missing and not rejected:
                     raise _Hold(f"{len(missing)} record(s) refer to records not received yet (first: {missing[0]}); import the other unit's bundles first")
@@ -1247,6 +1277,8 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                         note(f"{type_name} {rl.id}: {exc}")
                         continue
                 seen.setdefault(type_name, set()).add(rl.id)
+                if plan is not None:
+                    brought.setdefault(type_name, set()).add(rl.id)
                 if type_name == "person":
                     created = row["created_at"]
                     ages[rl.id] = (row["date_of_birth"], row["age_years"], created.date() if created else date.today())
@@ -1264,6 +1296,8 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
                     note(f"{type_name} {rl.id}: dated in an approved month, queued for a decision ({lock})")
                     s.add(SyncConflict(**conflict_row(rl, bundle_id=m.bundle_id, source_unit=m.source_unit,
                                                       local_version=cur.version if cur is not None else 0, local_hash=cur.content_hash if cur is not None else "")))
+                elif cur is None and rl.id in earlier.get(type_name, ()):
+                    tally["updated"] += 1  # new here, but an earlier file of this dry run brings it first
                 elif cur is None:
                     tally["new"] += 1
                     applier.insert(rl)
@@ -1341,6 +1375,12 @@ def _apply(ws: Workspace, ob: OpenedBundle, key: reg.DeviceKey, *, dry_run: bool
             rejected=rejected, problems=tuple(problems[:20]), audit_entries=audit_n, **tally,
         )
         if dry_run:
+            if plan is not None and not rejected:
+                plan.last_seq[m.device_id] = max(plan.last_seq.get(m.device_id, 0), m.seq_to)
+                plan.bundles.add(m.bundle_id)
+                plan.audit[m.device_id] = (audit_seq, audit_hash)
+                for t, ids in brought.items():
+                    plan.ids.setdefault(t, set()).update(ids)
             raise _DryRun(summary)
         if rejected:
             raise BundleRejected(
