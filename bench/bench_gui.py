@@ -4,15 +4,19 @@
 1. Process start → sign-in window painted (``nap_desktop.app.main`` in a fresh process, see
    :mod:`bench.gui_probe`), against a bare Qt window painted by a fresh process (the least any
    PySide6 program pays) in the same run. Budget: ≤ 1 s. Also printed: ``python -c "import
-   PySide6.QtWidgets"``.
+   PySide6.QtWidgets"``. Then the data core loads in the background while the password is typed:
+   the longest time the GUI thread stood still meanwhile (the largest gap between the ticks of a
+   5 ms timer), against the same timer in an idle window. Budget: ≤ 100 ms.
 2. Unlock → main window with its start page filled (the sign-in window's Unlock, Argon2id with the
    default parameters, store checks, the main window built and shown, the counts per record type
    loaded), on a store of 100k persons and 100k screenings, against the unlock service alone
    (``open_workspace`` + ``lock``). Budget: ≤ 1.5 s.
 3. Filter applied to a 100k-row list (the screenings) until the view shows the new first page:
    from the filter bar's ``filter_changed`` (typed text counts from the end of the typing pause)
-   to the rows being in the table and painted. Against a raw indexed SELECT of the same page.
-   Budget: ≤ 100 ms.
+   to the rows being in the table and painted; meanwhile the event loop runs, as in the
+   application (polling it would take the interpreter from the pool thread that loads the page).
+   Against a raw indexed SELECT of the same page (for the name, the same word-index lookup the
+   list makes). Budget: ≤ 100 ms.
 
 Each time is the median of several runs after a warm-up. The GUI runs offscreen unless a
 ``DISPLAY`` is set.
@@ -90,10 +94,27 @@ def bench_start(tmp: Path, runs: int = 7) -> list[Result]:
         app_t.append(_spawn(app_args, env, until_line="shown"))
         imp_t.append(_spawn(imp_args, env, until_line=None))
     app_s, bare_s, imp_s = (statistics.median(x) for x in (app_t, bare_t, imp_t))
+    # The GUI thread while the data core loads in the background (after the window is painted).
+    stall_args = ["-m", "bench.gui_probe", "stall", "--workspace", str(path), "--lang", "en"]
+    stall_t, idle_t = [], []
+    for _ in range(runs):
+        stall_t.append(_probe_value(stall_args, env, "stall") / 1000)
+        idle_t.append(_probe_value(["-m", "bench.gui_probe", "stall-bare", "1.5"], env, "stall") / 1000)
+    stall_s, idle_s = statistics.median(stall_t), statistics.median(idle_t)
     return [
         Result("process start → sign-in window (≤ 1 s)", app_s, "bare Qt window (new process)", bare_s, 1.0 / bare_s),
         Result("process start → sign-in window", app_s, "python -c 'import PySide6.QtWidgets'", imp_s, None),
+        Result("longest GUI stall, background load (≤ 100 ms)", stall_s, "idle Qt window, same 5 ms timer", idle_s, 0.100 / idle_s),
     ]
+
+
+def _probe_value(args: list[str], env: dict[str, str], key: str) -> float:
+    """Runs a probe that prints ``<key> <number>`` and returns the number."""
+    out = subprocess.run([sys.executable, *args], capture_output=True, env=env, cwd=ROOT, text=True, timeout=120)
+    for line in out.stdout.splitlines():
+        if line.startswith(key + " "):
+            return float(line.split()[1])
+    raise RuntimeError(f"the probe said {out.stdout!r}, not {key!r}")
 
 
 # --- the 100k store ---------------------------------------------------------------------------
@@ -110,8 +131,9 @@ def build_store(tmp: Path, rows: int = LIST_ROWS) -> Path:
     from sqlalchemy import insert, select
 
     from nap_desktop.data.models import Meta, Unit
-    from nap_desktop.data.record_models import Person, PersonIdentity, Screening
-    from nap_desktop.services.records import CHANGE_SEQ_KEY, normalise_name
+    from nap_desktop.data.record_models import Person, PersonIdentity, PersonNameToken, Screening
+    from nap_desktop.data.stats import refresh_statistics
+    from nap_desktop.services.records import CHANGE_SEQ_KEY, name_token_rows, normalise_name
     from nap_desktop.services.users import add_user
     from nap_desktop.services.workspace import init_workspace, open_workspace
 
@@ -156,6 +178,7 @@ def build_store(tmp: Path, rows: int = LIST_ROWS) -> Path:
             with ws.sf.begin() as s:
                 s.execute(insert(Person), persons)
                 s.execute(insert(PersonIdentity), idents)
+                s.execute(insert(PersonNameToken), name_token_rows(idents))
                 s.execute(insert(Screening), screenings)
         with ws.sf.begin() as s:
             meta = s.get(Meta, CHANGE_SEQ_KEY)
@@ -163,33 +186,10 @@ def build_store(tmp: Path, rows: int = LIST_ROWS) -> Path:
                 s.add(Meta(key=CHANGE_SEQ_KEY, value=str(seq)))
             else:
                 meta.value = str(seq)
-        _create_missing_indexes(ws)
+        refresh_statistics(ws.engine)  # as demo generation and bulk import do
     finally:
         ws.lock()
     return path
-
-
-def _create_missing_indexes(ws: Any) -> None:
-    """Creates the indexes the models declare that the store lacks, and says so.
-
-    NOTE: an index added to the models reaches real workspaces with its migration; until that
-    migration exists, this lets the benchmark measure the schema the models describe.
-    """
-    from sqlalchemy import inspect
-
-    from nap_desktop.data.models import Base
-
-    made = []
-    with ws.engine.begin() as c:
-        insp = inspect(c)
-        for table in Base.metadata.sorted_tables:
-            have = {i["name"] for i in insp.get_indexes(table.name)}
-            for idx in table.indexes:
-                if idx.name not in have:
-                    idx.create(c)
-                    made.append(idx.name)
-    if made:
-        print(f"note: indexes declared in the models but not made by the migrations yet, created for this run: {', '.join(sorted(made))}", flush=True)
 
 
 # --- GUI helpers ----------------------------------------------------------------------------------
@@ -217,6 +217,31 @@ def _spin(app: Any, until: Callable[[], bool], timeout: float = 60.0) -> None:
         if time.perf_counter() > end:
             raise TimeoutError("the GUI did not get there in time")
         time.sleep(0.0005)
+
+
+def _wait_for(signal: Any, until: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Runs the event loop, as the application does while the user waits (no polling, which would
+    take the interpreter from the pool thread), until ``until()`` holds after ``signal``."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if until():
+        return
+    loop = QEventLoop()
+    timer = QTimer(singleShot=True)
+    timer.timeout.connect(loop.quit)
+
+    def check(*_args: Any) -> None:
+        if until():
+            loop.quit()
+
+    signal.connect(check)
+    timer.start(int(timeout * 1000))
+    try:
+        loop.exec()
+    finally:
+        signal.disconnect(check)
+    if not until():
+        raise TimeoutError("the GUI did not get there in time")
 
 
 # --- 2. unlock → main window --------------------------------------------------------------------------
@@ -312,9 +337,10 @@ def bench_filter(app: Any, path: Path, runs: int = 9) -> list[Result]:
             (
                 "name typed: 'afri'",
                 lambda: (bar.search_edit.setText("afri"), bar._emit()),  # noqa: SLF001 - skip the typing pause
-                "SELECT s.* FROM screenings s JOIN person_identities i ON i.person_id = s.person_id WHERE s.deleted = 0"
-                " AND i.name_key LIKE '%afri%' ORDER BY s.screened_on DESC, s.id DESC LIMIT 100",
-                {},
+                "SELECT s.* FROM screenings s WHERE s.deleted = 0 AND EXISTS (SELECT 1 FROM person_name_tokens t"
+                " WHERE t.person_id = s.person_id AND t.token >= :w AND t.token < :w || :top)"
+                " ORDER BY s.screened_on DESC, s.id DESC LIMIT 100",
+                {"w": "afri", "top": "\U0010ffff"},
             ),
         ]
 
@@ -325,7 +351,7 @@ def bench_filter(app: Any, path: Path, runs: int = 9) -> list[Result]:
             before = pages["n"]
             t0 = time.perf_counter()
             change()
-            _spin(app, lambda: pages["n"] > before and view.model.rowCount() > 0)
+            _wait_for(view.model.page_loaded, lambda: pages["n"] > before and view.model.rowCount() > 0)
             view.table.viewport().repaint()
             return time.perf_counter() - t0
 

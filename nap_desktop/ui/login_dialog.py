@@ -103,7 +103,10 @@ def preload_core() -> None:
     if _preloaded:
         return
     _preloaded = True
-    run_op(None, work).on_failure(lambda _e: None).start()
+    from nap_desktop.ui.qt_compat import GuiThreadGarbageCollector
+
+    GuiThreadGarbageCollector.pause()  # see settle(): no collection pauses the window meanwhile
+    run_op(None, work).on_failure(lambda _e: None).on_finished(GuiThreadGarbageCollector.settle).start()
 
 
 _preloaded = False

@@ -76,6 +76,7 @@ class GuiThreadGarbageCollector(QObject):
     """
 
     INTERVAL_MS = 500
+    _paused = 0  # NOTE: shared by every instance (the process has one collector; tests make more)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +90,8 @@ class GuiThreadGarbageCollector(QObject):
 
     def check(self) -> None:
         """Collects the generations whose thresholds are crossed (the timer calls it)."""
+        if GuiThreadGarbageCollector._paused:
+            return
         c0, c1, c2 = gc.get_count()
         if c0 > self.threshold[0]:
             gc.collect(0)
@@ -96,6 +99,25 @@ class GuiThreadGarbageCollector(QObject):
                 gc.collect(1)
                 if c2 > self.threshold[2]:
                     gc.collect(2)
+
+    @staticmethod
+    def pause() -> None:
+        """No collection until :meth:`settle` (while the data core loads in the background)."""
+        GuiThreadGarbageCollector._paused += 1
+
+    @staticmethod
+    def settle() -> None:
+        """Ends a :meth:`pause`: every object alive now is moved out of the collector's sight for
+        good (``gc.freeze``), and collection goes on with what is made afterwards.
+
+        NOTE: the data core's modules, classes and tables live as long as the process. Collected
+        while they loaded, or looked at again by later collections, they stopped the GUI thread
+        for a quarter of a second and more (the young generation held most of SQLAlchemy). The
+        few cycles that loading leaves behind stay, once.
+        """
+        GuiThreadGarbageCollector._paused = max(0, GuiThreadGarbageCollector._paused - 1)
+        if not GuiThreadGarbageCollector._paused:
+            gc.freeze()
 
     def stop(self) -> None:
         """Gives collection back to Python (at exit), if it was Python's before."""

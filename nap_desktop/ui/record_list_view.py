@@ -91,7 +91,9 @@ class RecordListView(QWidget):
         self.proxy.setSourceModel(self.model)
         self.table = QTableView()
         self.table.setObjectName("recordTable")
-        self.table.setModel(self.proxy)
+        # NOTE: the table shows the model itself, and the proxy only while the loaded rows are
+        # sorted by a column the service cannot order by: painting through a proxy costs twice.
+        self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -152,9 +154,10 @@ class RecordListView(QWidget):
                 cap = 120 if col.key in ("sex", "age_years", "status", "unit") else 220
                 self.table.setColumnWidth(c, min(max(self.table.columnWidth(c), 70), cap))
             self._sized = True
-        if self.table.currentIndex().row() < 0 and self.proxy.rowCount():
+        shown = self.table.model()
+        if self.table.currentIndex().row() < 0 and shown.rowCount():
             self.table.selectionModel().setCurrentIndex(
-                self.proxy.index(0, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+                shown.index(0, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
             )
         self._update_status()
 
@@ -190,23 +193,50 @@ class RecordListView(QWidget):
                 self.empty_label.setText(tr("No records yet."))
         self.empty_label.setVisible(empty)
 
+    def _show_sorted(self, column: int, order: Qt.SortOrder) -> None:
+        """Shows the loaded rows sorted by ``column`` (through the proxy), or, with -1, the
+        model itself in the service's order."""
+        if column >= 0:
+            self.proxy.sort(column, order)
+        else:
+            self.proxy.sort(-1)  # the model's order (a descending -1 would turn it round)
+        shown = self.proxy if column >= 0 else self.model
+        if self.table.model() is shown:
+            return
+        row = self.current_row()
+        hh = self.table.horizontalHeader()
+        widths = [self.table.columnWidth(c) for c in range(self.model.columnCount())]
+        indicator = (hh.sortIndicatorSection(), hh.sortIndicatorOrder())
+        old = self.table.selectionModel()
+        hh.blockSignals(True)
+        try:
+            self.table.setModel(shown)
+            for c, w in enumerate(widths):
+                self.table.setColumnWidth(c, w)
+            hh.setSortIndicator(*indicator)
+        finally:
+            hh.blockSignals(False)
+        old.deleteLater()
+        if row is not None:
+            self.select_id(row.id)
+
     def _on_sort_changed(self, column: int, order: Qt.SortOrder) -> None:
         m = self.model
         if column < 0:
-            self.proxy.sort(-1)
+            self._show_sorted(-1, order)
             if m.order != ("date", True):
                 m.set_order("date", descending=True)
             return
         key = m.sort_key_of(column)
         if key is not None:
             # The service sorts: every record in order, not only the loaded pages.
-            self.proxy.sort(-1)
+            self._show_sorted(-1, order)
             m.set_order(key, descending=order == Qt.SortOrder.DescendingOrder)
             return
         if not m.fully_loaded and (m.total or 0) <= FETCH_ALL_LIMIT:
-            m.fetch_all(then=lambda: self.proxy.sort(column, order))
+            m.fetch_all(then=lambda: self._show_sorted(column, order))
         else:
-            self.proxy.sort(column, order)
+            self._show_sorted(column, order)
             if not m.fully_loaded:
                 self.status_label.setText(tr("Sorted the rows loaded so far; narrow the filter to sort them all."))
 
@@ -221,7 +251,9 @@ class RecordListView(QWidget):
         src = self.model.row_of(record_id)
         if src < 0:
             return False
-        idx = self.proxy.mapFromSource(self.model.index(src, 0))
+        idx = self.model.index(src, 0)
+        if self.table.model() is self.proxy:
+            idx = self.proxy.mapFromSource(idx)
         self.table.selectionModel().setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
         self.table.scrollTo(idx)
         return True

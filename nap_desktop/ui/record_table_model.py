@@ -139,7 +139,9 @@ class RecordTableModel(QAbstractTableModel):
         self.columns = columns_for(self.rt)
         self._cl = ref.codelists
         self._rows: list[RecordRow] = []
-        self._texts: dict[tuple[int, int], str] = {}  # shown texts, made once per cell (rows only grow)
+        # The shown texts of each row, made once (rows only grow): for a page of at most page_size
+        # rows on the pool thread with the page, else when the row is first painted.
+        self._texts: list[list[str] | None] = []
         self._total: int | None = None
         self._filter = RecordFilter()
         self._order: tuple[str, bool] = ("date", True)
@@ -210,7 +212,7 @@ class RecordTableModel(QAbstractTableModel):
         self._gen += 1
         self.beginResetModel()
         self._rows = []
-        self._texts = {}
+        self._texts = []
         self._total = None
         self._exhausted = False
         self._started = False
@@ -260,22 +262,24 @@ class RecordTableModel(QAbstractTableModel):
         order_by, descending = self._order
         self._started = True
 
-        def fetch(_op: object = None) -> Page:
-            return list_records(ws, type_name, flt, offset=offset, limit=lim, with_total=False, order_by=order_by, descending=descending)
+        def fetch(_op: object = None) -> tuple[Page, list[list[str]]]:
+            page = list_records(ws, type_name, flt, offset=offset, limit=lim, with_total=False, order_by=order_by, descending=descending)
+            # NOTE: the texts of a page are made here, off the GUI thread, which then only shows them.
+            return page, [self._row_texts(r) for r in page.rows] if len(page.rows) <= self.page_size else []
 
         self._set_loading(True)
         if self.sync:
             try:
-                page = fetch()
+                got = fetch()
             except Exception as exc:  # noqa: BLE001 - reported through load_failed
                 self._on_failed(gen, exc)
             else:
-                self._on_page(gen, page)
+                self._on_page(gen, got)
                 if first:
                     self._count(gen)
             self._set_loading(False)
             return
-        op = run_op(None, fetch).on_success(lambda page: self._on_page(gen, page)).on_failure(lambda exc: self._on_failed(gen, exc))
+        op = run_op(None, fetch).on_success(lambda got: self._on_page(gen, got)).on_failure(lambda exc: self._on_failed(gen, exc))
         op.on_finished(lambda: self._on_finished(gen))
         if first:
             op.on_finished(lambda: self._count(gen))
@@ -320,9 +324,10 @@ class RecordTableModel(QAbstractTableModel):
             for cb in callbacks:
                 cb()
 
-    def _on_page(self, gen: int, page: Page) -> None:
+    def _on_page(self, gen: int, got: tuple[Page, list[list[str]]]) -> None:
         if gen != self._gen:
             return
+        page, texts = got
         if page.total is not None:
             self._set_total(page.total)
         self._first_done = True
@@ -332,6 +337,7 @@ class RecordTableModel(QAbstractTableModel):
             start = len(self._rows)
             self.beginInsertRows(QModelIndex(), start, start + len(page.rows) - 1)
             self._rows.extend(page.rows)
+            self._texts.extend(texts or [None] * len(page.rows))
             self.endInsertRows()
         self.page_loaded.emit()
 
@@ -370,9 +376,7 @@ class RecordTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def _raw(self, row: RecordRow, col: Column) -> Any:
         if col.key == "date":
@@ -426,19 +430,22 @@ class RecordTableModel(QAbstractTableModel):
             return value.isoformat()
         return self._display(row, col).casefold()
 
+    def _row_texts(self, row: RecordRow) -> list[str]:
+        return [self._display(row, col) for col in self.columns]
+
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role not in _ROLES:
             return None  # NOTE: painting asks for several roles per cell; most have nothing here
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)) or not (0 <= index.column() < len(self.columns)):
+        r, c = index.row(), index.column()  # an invalid index has -1, -1
+        if not (0 <= r < len(self._rows)) or not (0 <= c < len(self.columns)):
             return None
-        row = self._rows[index.row()]
-        col = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            key = (index.row(), index.column())
-            text = self._texts.get(key)
-            if text is None:
-                text = self._texts[key] = self._display(row, col)
-            return text
+        if role == _DISPLAY:
+            texts = self._texts[r]
+            if texts is None:
+                texts = self._texts[r] = self._row_texts(self._rows[r])
+            return texts[c]
+        row = self._rows[r]
+        col = self.columns[c]
         if role == SortRole:
             return self._sort_key(row, col)
         if role == RowRole:
@@ -447,9 +454,7 @@ class RecordTableModel(QAbstractTableModel):
             return row.id
         if role == Qt.ItemDataRole.TextAlignmentRole:
             value = self._raw(row, col)
-            if isinstance(value, int) and not isinstance(value, bool):
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return None
+            return _RIGHT if isinstance(value, int) and not isinstance(value, bool) else None
         if role == Qt.ItemDataRole.ForegroundRole and row.status == "draft" and col.key == "status":
             return QBrush(QColor("#8a5a00"))
         if role == Qt.ItemDataRole.ToolTipRole and col.key == "name" and not row.name and self._masked(row):
@@ -457,8 +462,12 @@ class RecordTableModel(QAbstractTableModel):
         return None
 
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _ROLES = frozenset(
-    {
+    int(r)
+    for r in (
         Qt.ItemDataRole.DisplayRole,
         SortRole,
         RowRole,
@@ -466,7 +475,7 @@ _ROLES = frozenset(
         Qt.ItemDataRole.TextAlignmentRole,
         Qt.ItemDataRole.ForegroundRole,
         Qt.ItemDataRole.ToolTipRole,
-    }
+    )
 )
 
 

@@ -154,3 +154,34 @@ def test_sorting_by_a_column_reloads_in_the_services_order(qtbot: Any, logs: Any
     wait_idle(qtbot)
     assert view.proxy.index(0, col).data(SortRole) == float(1000 + N - 1)
     del tester
+
+
+def test_sorting_by_name_sorts_the_loaded_rows_and_keeps_the_columns(qtbot: Any, circle_path: Path, open_ws: Any) -> None:
+    """The name is not an order of the service: the loaded rows are sorted (through the proxy);
+    a column the service orders by shows the model itself again; the column widths stay."""
+    from nap_desktop.ui.record_list_view import RecordListView
+
+    ws = open_ws(circle_path, "head")
+    for given in ("Zarmina", "Asma", "Moska", "Bibi"):
+        create_record(ws, "person", {"given_name": given, "family_name": "Sortkhan", "sex": "female", "age_years": 30, "citizenship": "pk"})
+    view = RecordListView(SessionRef(ws), "person")
+    qtbot.addWidget(view)
+    tester = _tester(view.model)
+    qtbot.waitUntil(lambda: view.model.total == 4 and not view.model.loading)
+    wait_idle(qtbot)
+    assert view.table.model() is view.model, "no proxy in the way while the service orders the list"
+    name_col = [c.key for c in view.model.columns].index("name")
+    view.table.setColumnWidth(name_col, 333)
+    view.table.horizontalHeader().setSortIndicator(name_col, Qt.SortOrder.AscendingOrder)
+    qtbot.waitUntil(lambda: view.table.model() is view.proxy)
+    shown = view.table.model()
+    assert [shown.index(r, name_col).data() for r in range(4)] == [f"{g} Sortkhan" for g in ("Asma", "Bibi", "Moska", "Zarmina")]
+    assert view.table.columnWidth(name_col) == 333
+    assert view.table.horizontalHeader().sortIndicatorSection() == name_col
+    assert view.current_row() is not None
+    view.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)  # the date: the service's order
+    qtbot.waitUntil(lambda: view.table.model() is view.model and view.model.first_page_loaded)
+    wait_idle(qtbot)
+    assert view.table.columnWidth(name_col) == 333
+    assert view.select_id(view.model.row_at(3).id) and view.current_row() == view.model.row_at(3)
+    del tester
