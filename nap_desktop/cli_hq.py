@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""CLI of the network link (issue 7): ``hq serve|import-inbox|config|status`` and ``sync push|pull|link|auto``.
+"""CLI of the network link (issue 7): ``hq serve|import-inbox|config|status|field-config`` and ``sync push|pull|link|auto``.
 
 Registered by :func:`nap_desktop.cli.build_parser` after the sync commands (whose ``sync`` group
 it extends). ``hq serve`` unlocks the workspace once, at start, with the password of the account
@@ -129,6 +129,63 @@ def cmd_hq_status(ctx: Ctx) -> int:
     return EXIT_OK
 
 
+def _print_field_config(ctx: Ctx, st: Any) -> None:
+    if ctx.args.json:
+        ctx.out(st)
+        return
+    draft = st.draft.as_dict()
+    print("Draft (sent with the next publication): " + (", ".join(f"{k}={v}" for k, v in sorted(draft.items())) or "nothing set"))
+    if st.published is None:
+        print("Published: none yet.")
+    else:
+        p = st.published
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(p.settings.as_dict().items()))
+        print(f"Published: version {p.version} on {p.issued_at}: {shown}" + ("" if p.settings.as_dict() == draft else " (the draft differs)"))
+
+
+def cmd_hq_field_config_show(ctx: Ctx) -> int:
+    """Show HQ's settings for field devices: the draft, and the version last published."""
+    from nap_desktop.services.field_config import get_field_config
+
+    with ctx.open() as ws:
+        st = get_field_config(ws)
+    _print_field_config(ctx, st)
+    return EXIT_OK
+
+
+def cmd_hq_field_config_set(ctx: Ctx) -> int:
+    """Change the draft of HQ's settings for field devices (devices see it once published)."""
+    from nap_desktop.services.field_config import set_field_config
+
+    a = ctx.args
+    with ctx.open() as ws:
+        st = set_field_config(
+            ws, retention_days=a.retention_days, idle_lock_minutes=a.idle_lock_minutes, server_url=a.server,
+            sync_interval_minutes=a.sync_interval_minutes, clear=tuple(a.clear or ()),
+        )
+    _print_field_config(ctx, st)
+    return EXIT_OK
+
+
+def cmd_hq_field_config_publish(ctx: Ctx) -> int:
+    """Publish the draft: a new version if it changed, and a config bundle for every enrolled device.
+
+    Devices that pull from the intake server get it there; the bundles written here go by USB stick.
+    """
+    from nap_desktop.services.field_config import publish_field_config
+
+    with ctx.open() as ws:
+        r = publish_field_config(ws, Path(ctx.args.out) if ctx.args.out else None)
+    if ctx.args.json:
+        ctx.out(r)
+    else:
+        what = "Published version" if r.new_version else "Unchanged; bundles written again for version"
+        print(f"{what} {r.version}: {len(r.paths)} config bundle(s) written.")
+        for path in r.paths:
+            print(f"  {path}")
+    return EXIT_OK
+
+
 # --- field side ----------------------------------------------------------------------------------
 
 
@@ -241,6 +298,21 @@ def register(sub: Any, add: Callable[..., Any]) -> None:
     sp.add_argument("--max-bundle-mb", type=int)
     sp = add("status", cmd_hq_status, "show the intake inbox", hq)
     sp.add_argument("--inbox", metavar="DIR")
+    fc = hq.add_parser("field-config", help="settings HQ decides for field devices (config bundles)").add_subparsers(
+        dest="sub2", required=True, metavar="SUB"
+    )
+    add("show", cmd_hq_field_config_show, "show the draft and the version last published", fc)
+    sp = add("set", cmd_hq_field_config_set, "change the draft", fc)
+    sp.add_argument("--retention-days", type=int, metavar="N", help="days personal data stays on a device after HQ acknowledged it (7-3650)")
+    sp.add_argument("--idle-lock-minutes", type=int, metavar="N", help="minutes without input before a device locks (1-120)")
+    sp.add_argument("--server", metavar="URL", help="HQ's intake server, https://hq.example:8443")
+    sp.add_argument("--sync-interval-minutes", type=int, metavar="N", help="how often devices look for HQ (1-1440)")
+    sp.add_argument(
+        "--clear", action="append", metavar="NAME", choices=["retention_days", "idle_lock_minutes", "server_url", "sync_interval_minutes"],
+        help="leave this setting to each device again (repeatable)",
+    )
+    sp = add("publish", cmd_hq_field_config_publish, "publish the draft and write a config bundle for every device", fc)
+    sp.add_argument("--out", metavar="DIR", help="folder for the bundles (default: outbox/ of the workspace)")
 
     sy = _group(sub, "sync", "sync bundles")
     for name, fn, help_ in (

@@ -213,6 +213,10 @@ class EnrolmentError(SyncError):
     """An enrolment request or response does not fit this workspace."""
 
 
+class ConfigRefused(SyncError):
+    """HQ's field settings in a config bundle are older than the ones applied, or clash with them; nothing changed."""
+
+
 # --- HQ intake server and link (issue 7) -----------------------------------------------------------
 
 

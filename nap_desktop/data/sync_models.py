@@ -161,3 +161,17 @@ class RecordMerge(Base):
     record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     other_hash: Mapped[str] = mapped_column(String(64))
+
+
+class RequestNonce(Base):
+    """A nonce of a signed request to the intake server, kept until its time window has passed.
+
+    Shared by every intake server on one store: a request replayed to another server finds its
+    nonce here (the insert conflicts) and is refused. ``expires_at`` is in Unix seconds.
+    """
+
+    __tablename__ = "request_nonces"
+
+    device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[int] = mapped_column(Integer, index=True)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from nap_desktop.data.meta import lock_meta
 from nap_desktop.data.models import AuditEntry, Meta
 
 HEAD_KEY = "audit_head"
@@ -69,14 +70,11 @@ def append(
     detail: Mapping[str, DetailValue] | None = None,
 ) -> AuditEntry:
     """Appends an entry inside the caller's transaction (never commits)."""
-    if session.get_bind().dialect.name == "postgresql":
-        # NOTE: several intake servers and importers may write to one PostgreSQL store at once:
-        # the head row is locked until the commit, so appends queue up instead of forking the chain
-        # (SQLite has one writer at a time anyway).
-        head = session.get(Meta, HEAD_KEY, with_for_update=True, populate_existing=True)
-    else:
-        head = session.get(Meta, HEAD_KEY)
-    if head is None:
+    # NOTE: several intake servers and importers may write to one PostgreSQL store at once: the
+    # head row is made race-free if missing and locked until the commit, so appends queue up
+    # instead of forking the chain (SQLite has one writer at a time anyway). "" = no entry yet.
+    head = lock_meta(session, HEAD_KEY, "")
+    if not head.value:
         last_seq, prev = 0, genesis_hash(workspace_id)
     else:
         head_seq, prev = head.value.split(":", 1)
@@ -98,10 +96,7 @@ def append(
     )
     entry.hash = entry_hash(prev, _fields(entry))
     session.add(entry)
-    if head is None:
-        session.add(Meta(key=HEAD_KEY, value=f"{seq}:{entry.hash}"))
-    else:
-        head.value = f"{seq}:{entry.hash}"
+    head.value = f"{seq}:{entry.hash}"
     session.flush()
     return entry
 

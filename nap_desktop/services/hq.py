@@ -33,17 +33,16 @@ import shutil
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from nap_desktop.data.migrate import head_revision
+from nap_desktop.data.meta import advisory_key, insert_ignore
 from nap_desktop.data.models import Meta
-from nap_desktop.data.sync_models import SyncBundle, SyncPeer
+from nap_desktop.data.sync_models import RequestNonce, SyncBundle, SyncPeer
 from nap_desktop.errors import (
     BundleDamaged,
     BundleRejected,
@@ -54,11 +53,10 @@ from nap_desktop.errors import (
     WorkspaceLocked,
 )
 from nap_desktop.security.permissions import Perm
-from nap_desktop.services import sync
+from nap_desktop.services import field_config, sync
 from nap_desktop.services.context import Workspace
 from nap_desktop.sync import registry as reg
-from nap_desktop.sync.bundle import SUFFIX, Manifest, open_bundle, write_bundle
-from nap_desktop.sync.payload import dumps
+from nap_desktop.sync.bundle import SUFFIX, Manifest, open_bundle
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +117,7 @@ class Pickup:
     files: tuple[Path, ...]
     registry_version: int
     more: bool
+    config_version: int = 0  # HQ's field settings last published (0: none)
 
 
 @dataclass(frozen=True)
@@ -191,14 +190,11 @@ class RegistryCache:
             row = s.get(Meta, sync.META_REGISTRY)
             current = row.value if row is not None else ""
         with self._lock:
-            if self._registry is not None and current == self._text and self._registry.expires_at - sync._now() > reg.LIFETIME / 6:
+            if self._registry is not None and current == self._text and not sync.registry_due_for_renewal(self._registry):
                 self._checked = now
                 return self._registry
         with ws.sf.begin() as s:
-            if s.get_bind().dialect.name == "postgresql":
-                # NOTE: one node renews the registry; the others then read the renewed one
-                s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _advisory_key("registry", "renewal")})
-            r = sync._require_registry(ws, s)  # renews (and, the first time, creates) HQ's registry
+            r = sync.require_registry(ws, s)  # renews (and, the first time, creates) HQ's registry, one node at a time
         with self._lock:
             self._registry, self._text, self._checked = r, r.text, now
         return r
@@ -226,6 +222,33 @@ def request_key(ws: Workspace, cache: RegistryCache, key_id: str, device_id: str
     if key.device_id == r.hq_device:
         raise BundleRejected("HQ's own key does not sign requests to HQ.")
     return RequestKey(key.device_id, key.unit, key.key_id, key.public)
+
+
+# --- replay protection ---------------------------------------------------------------------------
+
+NONCE_PURGE_S = 60.0
+_nonce_purge = {"at": 0.0}
+_nonce_purge_lock = threading.Lock()
+
+
+def remember_nonce(ws: Workspace, device_id: str, nonce: str, *, window_s: int, now: float | None = None) -> bool:
+    """Records a signed request's nonce in the store; ``False`` if it was seen before (a replay).
+
+    The store, not the process, remembers: every intake server sharing one database refuses a
+    request another one has already accepted (the insert of a nonce already there does nothing).
+    A nonce is kept for twice the time window (a request is accepted up to the window either side
+    of a server's clock); expired ones are removed, at most once a minute per process.
+    """
+    now = time.time() if now is None else now
+    with _nonce_purge_lock:
+        purge = now - _nonce_purge["at"] > NONCE_PURGE_S
+        if purge:
+            _nonce_purge["at"] = now
+    if purge:
+        with ws.sf.begin() as s:
+            s.execute(delete(RequestNonce).where(RequestNonce.expires_at < int(now)))
+    with ws.sf.begin() as s:
+        return insert_ignore(s, RequestNonce.__table__, {"device_id": device_id, "nonce": nonce, "expires_at": int(now) + 2 * window_s})
 
 
 # --- intake --------------------------------------------------------------------------------------
@@ -261,7 +284,7 @@ def store_upload(ws: Workspace, cache: RegistryCache, spool: Path, bundle_id: st
     if r.key(m.key_id) is None:  # enrolled a moment ago? look at the store, not the cache
         cache.invalidate()
         r = cache.get(ws)
-    key = sync._signer(ws, r, m)  # enrolled; not revoked; retired keys only for what they covered
+    key = sync.check_signer(ws, r, m)  # enrolled; not revoked; retired keys only for what they covered
     ob.verify_signature(key.public)
     hq_recipients = set(r.recipients(r.hq_device))
     if hq_recipients and not hq_recipients & set(m.recipients):
@@ -313,12 +336,6 @@ _thread_locks: dict[str, threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
 
 
-def _advisory_key(kind: str, value: str) -> int:
-    """A signed 64-bit key for pg_advisory_lock, in a namespace of our own."""
-    digest = hashlib.sha256(f"nap-{kind}|{value}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
 @contextlib.contextmanager
 def device_lock(ws: Workspace, device_id: str) -> Iterator[None]:
     """Serialises imports of one device's bundles: across processes on PostgreSQL, across threads here.
@@ -333,7 +350,7 @@ def device_lock(ws: Workspace, device_id: str) -> Iterator[None]:
         if ws.engine.dialect.name != "postgresql":
             yield
             return
-        key = _advisory_key("device-import", device_id)
+        key = advisory_key("device-import", device_id)
         with ws.engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
             conn.commit()
@@ -527,34 +544,20 @@ def retry_held(ws: Workspace, *, keep_receipts: bool = True) -> list[InboxOutcom
 # --- pickup --------------------------------------------------------------------------------------
 
 
-def _registry_bundle(ws: Workspace, r: reg.Registry, device_id: str, folder: Path) -> Path | None:
-    """A registry bundle for one device (what ``registry export`` writes for every device)."""
-    recipients = r.recipients(device_id)
-    if not recipients:
-        return None
-    with ws.sf() as s:
-        sk = sync._signing_key(s)
-    if sk is None:
-        raise SyncError("HQ has no signing key yet.")
-    bid = str(uuid.uuid4())
-    d = r.device(device_id)
-    unit = d["unit"] if d else "unknown"
-
-    def manifest(sha: str, size: int, plain: int) -> Manifest:
-        return Manifest(
-            bundle_id=bid, kind="registry", device_id=sync._device_id(ws), source_unit=ws.wf.unit, key_id=sk.public.id_hex,
-            created_at=sync._now().isoformat(timespec="seconds"), schema_version=head_revision(), recipients=tuple(recipients),
-            payload_sha256=sha, payload_size=size, plain_size=plain, counts={"_registry": 1}, target_device=device_id,
-        )
-
-    path, _ = write_bundle(folder, f"registry-v{r.version}-{unit}-{device_id[:8]}{SUFFIX}", manifest, [dumps({"t": "_registry", "text": r.text})], recipients, sk)
-    return path
-
-
 def pickup(
-    ws: Workspace, cache: RegistryCache, device_id: str, awaiting: list[str], registry_version: int, *, inbox: Path, folder: Path
+    ws: Workspace,
+    cache: RegistryCache,
+    device_id: str,
+    awaiting: list[str],
+    registry_version: int,
+    *,
+    inbox: Path,
+    folder: Path,
+    config_version: int | None = None,
 ) -> Pickup:
-    """What a device may take home: receipts of its imported bundles, states of the others, a newer registry.
+    """What a device may take home: receipts of its imported bundles, states of the others, a newer
+    registry, and HQ's field settings if published after the version the device has (``config_version``;
+    ``None``: the device did not say, none is sent).
 
     Receipts are written on demand into ``folder`` (the caller sends and removes them), so any of
     several intake servers on one store can answer. At most :data:`MAX_RECEIPTS_PER_PICKUP` receipts
@@ -577,7 +580,7 @@ def pickup(
                 more = True
                 continue
             with ws.sf.begin() as s:
-                path = sync._write_receipt(ws, s, s.get(SyncBundle, bid), folder=folder)
+                path = sync.write_receipt(ws, s, s.get(SyncBundle, bid), folder=folder)
             files.append(path)
             items.append(PickupItem(bid, "imported", file=path.name))
         elif row is not None and row.state == "held":
@@ -589,17 +592,31 @@ def pickup(
             items.append(PickupItem(bid, "rejected", reason.read_text("utf-8").strip()[:500] if reason.exists() else ""))
         else:
             items.append(PickupItem(bid, "unknown"))
-    if registry_version < r.version:
-        path = _registry_bundle(ws, r, device_id, folder)
-        if path is not None:
-            files.append(path)
-    return Pickup(tuple(items), tuple(files), r.version, more)
+    published = 0
+    with ws.sf() as s:
+        if registry_version < r.version:
+            path = sync.registry_bundle(ws, s, r, device_id, folder)
+            if path is not None:
+                files.append(path)
+        config = field_config.published(s)
+        if config is not None:
+            published = config.version
+            if config_version is not None and config_version < config.version:
+                path = field_config.config_bundle(ws, s, r, device_id, folder, config)
+                if path is not None:
+                    files.append(path)
+    return Pickup(tuple(items), tuple(files), r.version, more, published)
 
 
 def pickup_index(p: Pickup) -> bytes:
     """The ``index.json`` member of a pickup archive."""
     return json.dumps(
-        {"items": [{"bundle_id": i.bundle_id, "state": i.state, "note": i.note, "file": i.file} for i in p.items], "registry_version": p.registry_version, "more": p.more},
+        {
+            "items": [{"bundle_id": i.bundle_id, "state": i.state, "note": i.note, "file": i.file} for i in p.items],
+            "registry_version": p.registry_version,
+            "config_version": p.config_version,
+            "more": p.more,
+        },
         sort_keys=True,
     ).encode()
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from nap_desktop.data.meta import set_meta
 from nap_desktop.data.models import Meta
 from nap_desktop.data.sync_models import SyncBundle, SyncKey
 from nap_desktop.errors import SyncError, ValidationError
@@ -26,6 +27,8 @@ from nap_desktop.sync.minisign import SecretKey
 
 _PREFIX = "link."
 DEFAULT_INTERVAL_MINUTES = 15
+KEY_SERVER_URL = _PREFIX + "server_url"  # also set by HQ's field settings (services/field_config.py)
+KEY_INTERVAL = _PREFIX + "interval_minutes"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Credentials:
     unit: str
     key: SecretKey
     registry_version: int
+    config_version: int  # HQ's field settings applied here (services/field_config.py)
     awaiting: tuple[str, ...]  # bundles written here, not yet acknowledged by HQ
     files: dict[str, str]  # bundle id -> file name in outbox/ (or outbox/sent/)
 
@@ -121,7 +125,7 @@ def set_settings(
         values["auto"] = "1" if auto else "0"
     with ws.sf.begin() as s:
         for k, v in values.items():
-            sync._set_meta(s, _PREFIX + k, v)
+            set_meta(s, _PREFIX + k, v)
         ws.audit(s, "link.settings_changed", detail={k: True for k in values})
     return get_settings(ws)
 
@@ -132,24 +136,27 @@ def credentials(ws: Workspace) -> Credentials:
     The key is the newest one HQ's registry (as known here) lists and has not revoked: after a key
     rotation that HQ has not approved yet, the previous key still authenticates pickups.
     """
+    from nap_desktop.services import field_config  # it sets link settings: imported here, not at the top
+
     ws.require(Perm.BUNDLE_EXPORT)
     if ws.wf.site_kind == "hq":
         raise SyncError("HQ does not push or pull: it runs the intake server.")
     with ws.sf() as s:
-        r = sync._registry(ws, s)
-        if r is None or r.device(sync._device_id(ws)) is None:
+        r = sync.current_registry(ws, s)
+        if r is None or r.device(sync.device_id(ws)) is None:
             raise SyncError("This workspace is not enrolled with HQ yet: make an enrolment request and import HQ's answer first.")
-        listed = {k["key_id"]: k["status"] for k in r.device(sync._device_id(ws))["keys"]}
+        listed = {k["key_id"]: k["status"] for k in r.device(sync.device_id(ws))["keys"]}
         rows = list(s.scalars(select(SyncKey).where(SyncKey.purpose == "signing").order_by(SyncKey.created_at.desc())))
         key = next((SecretKey.from_bytes(k.secret) for k in rows if listed.get(k.key_id) in ("active", "retired")), None)
         if key is None:
             raise SyncError("None of this workspace's keys is listed by HQ: import HQ's answer to the enrolment or key rotation.")
         out = list(s.execute(select(SyncBundle.bundle_id, SyncBundle.file_name).where(SyncBundle.direction == "out", SyncBundle.state == "exported").order_by(SyncBundle.seq_from)))
         return Credentials(
-            device_id=sync._device_id(ws),
+            device_id=sync.device_id(ws),
             unit=ws.wf.unit,
             key=key,
             registry_version=r.version,
+            config_version=field_config.applied_version(s),
             awaiting=tuple(b for b, _ in out),
             files={b: f for b, f in out},
         )
@@ -216,7 +223,7 @@ def set_server_settings(ws: Workspace, **changes: str | int | None) -> ServerSet
         values[k] = str(v)
     with ws.sf.begin() as s:
         for k, v in values.items():
-            sync._set_meta(s, _SERVER + k, v)
+            set_meta(s, _SERVER + k, v)
         ws.audit(s, "hq.server_settings_changed", detail={k: True for k in values})
     return get_server_settings(ws)
 

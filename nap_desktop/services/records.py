@@ -29,7 +29,8 @@ from sqlalchemy import Connection, Select, and_, delete, exists, false, func, in
 from sqlalchemy.orm import Session, aliased
 
 from nap_desktop.data.db import shrink_memory
-from nap_desktop.data.models import Meta, utcnow
+from nap_desktop.data.meta import lock_meta
+from nap_desktop.data.models import utcnow
 from nap_desktop.data.sync_models import PurgedRecord
 from nap_desktop.data.record_models import (
     MODEL_BY_TYPE,
@@ -253,10 +254,7 @@ def normalise_id(value: str) -> str:
 
 
 def _next_seq(s: Session) -> int:
-    meta = s.get(Meta, CHANGE_SEQ_KEY)
-    if meta is None:
-        meta = Meta(key=CHANGE_SEQ_KEY, value="0")
-        s.add(meta)
+    meta = lock_meta(s, CHANGE_SEQ_KEY, "0")  # writers on one PostgreSQL store take turns: no sequence number twice
     value = int(meta.value) + 1
     meta.value = str(value)
     return value

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+from nap_desktop.data.meta import set_meta
 from nap_desktop.data.models import Meta
 from nap_desktop.errors import ValidationError
 from nap_desktop.security.permissions import Perm
@@ -57,10 +58,7 @@ def set_idle_lock_minutes(ws: Workspace, minutes: int) -> int:
     with ws.sf.begin() as s:
         meta = s.get(Meta, IDLE_LOCK_KEY)
         old = None if meta is None else meta.value
-        if meta is None:
-            s.add(Meta(key=IDLE_LOCK_KEY, value=str(minutes)))
-        else:
-            meta.value = str(minutes)
+        set_meta(s, IDLE_LOCK_KEY, str(minutes))
         if old != str(minutes):
             ws.audit(s, "settings.changed", object_type="setting", object_id="idle_lock_minutes", detail={"old": old, "new": minutes})
     return minutes

@@ -29,6 +29,7 @@ import pyrage
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from nap_desktop.data.meta import get_meta, set_meta, xact_lock
 from nap_desktop.data.migrate import head_revision
 from nap_desktop.data.stats import refresh_statistics
 from nap_desktop.data.models import AuditEntry, Meta, Unit, utcnow
@@ -133,6 +134,7 @@ class ImportSummary:
     receipt: Path | None = None
     acknowledged: int = 0
     purged: int = 0
+    config_version: int | None = None  # HQ's field settings in a config bundle
 
     def line(self) -> str:
         if self.outcome == "held":
@@ -140,6 +142,9 @@ class ImportSummary:
             return f"{self.file}: held ({why}); it is imported automatically once the missing bundle arrives"
         if self.outcome == "already imported":
             return f"{self.file}: already imported, nothing changed"
+        if self.kind == "config":
+            done = "would apply" if self.outcome == "dry run" else "already applied" if self.outcome == "already applied" else "applied"
+            return f"{self.file}: HQ's field settings version {self.config_version}: {done}"
         if self.kind in ("receipt", "registry"):
             return f"{self.file}: {self.outcome}: {self.acknowledged} bundle(s) acknowledged, {self.purged} record(s) purged after retention"
         head = "would import" if self.outcome == "dry run" else "imported"
@@ -238,16 +243,11 @@ def _now() -> datetime:
 
 
 def _meta(s: Session, key: str, default: str = "") -> str:
-    row = s.get(Meta, key)
-    return row.value if row is not None else default
+    return get_meta(s, key, default)
 
 
 def _set_meta(s: Session, key: str, value: str) -> None:
-    row = s.get(Meta, key)
-    if row is None:
-        s.add(Meta(key=key, value=value))
-    else:
-        row.value = value
+    set_meta(s, key, value)  # an insert racing another process's does not collide (data/meta.py)
 
 
 def _device_id(ws: Workspace) -> str:
@@ -316,17 +316,39 @@ def _trusted_root(ws: Workspace, s: Session) -> PublicKey | None:
     return PublicKey.from_base64(text) if text else None
 
 
-def _registry(ws: Workspace, s: Session) -> reg.Registry | None:
-    text = _meta(s, META_REGISTRY)
+def _registry(ws: Workspace, s: Session, *, fresh: bool = False) -> reg.Registry | None:
+    """The registry in use; ``fresh``: re-read from the store (another process may have issued one)."""
+    if fresh:
+        s.flush()
+        row = s.get(Meta, META_REGISTRY, populate_existing=True)
+        text = row.value if row is not None else ""
+    else:
+        text = _meta(s, META_REGISTRY)
     if not text:
         return None
     return reg.parse(text, trusted_root=_trusted_root(ws, s))
 
 
+_REGISTRY_LOCK = ("registry", "issue")
+
+
+def _lock_registry(s: Session) -> None:
+    """HQ: one process at a time makes keys or issues a registry (several share a PostgreSQL store).
+
+    Without it two intake servers renewing at once would issue two different registries with the
+    same version, and two first uses of a new store would each make a root key. The lock is held
+    until the commit; whoever waited then reads what the other issued (``_registry(fresh=True)``).
+    """
+    xact_lock(s, *_REGISTRY_LOCK)
+
+
 def _require_registry(ws: Workspace, s: Session) -> reg.Registry:
     r = _registry(ws, s)
-    if r is not None and _is_hq(ws) and r.expires_at - _now() < reg.LIFETIME / 6:
-        r = _issue_registry(ws, s, lambda devices: None, what="renewal")
+    if r is not None and _is_hq(ws) and registry_due_for_renewal(r):
+        _lock_registry(s)
+        r = _registry(ws, s, fresh=True)
+        if r is not None and registry_due_for_renewal(r):
+            r = _issue_registry(ws, s, lambda devices: None, what="renewal")
     if r is None:
         if _is_hq(ws):
             r = _ensure_hq(ws, s)
@@ -338,6 +360,10 @@ def _require_registry(ws: Workspace, s: Session) -> reg.Registry:
 def _ensure_hq(ws: Workspace, s: Session) -> reg.Registry:
     """Creates HQ's root key, its own device keys, the match key and registry version 1, once."""
     current = _registry(ws, s)
+    if current is not None:
+        return current
+    _lock_registry(s)
+    current = _registry(ws, s, fresh=True)  # made by another process while this one waited
     if current is not None:
         return current
     root = SecretKey.generate()
@@ -385,7 +411,8 @@ def _match_key(ws: Workspace, s: Session, r: reg.Registry | None) -> bytes | Non
 
 def _issue_registry(ws: Workspace, s: Session, change: Callable[[list[dict[str, Any]]], None], *, what: str) -> reg.Registry:
     """HQ: the next registry version with ``change`` applied to the device list, signed and stored."""
-    current = _ensure_hq(ws, s)
+    _lock_registry(s)
+    current = _registry(ws, s, fresh=True) or _ensure_hq(ws, s)
     devices = json.loads(json.dumps(current.body["devices"]))
     change(devices)
     root = SecretKey.from_bytes(_keys(s, "root")[-1].secret)
@@ -1495,33 +1522,101 @@ def write_registry_bundles(ws: Workspace, out_dir: Path | None = None) -> list[P
     out = []
     with ws.sf.begin() as s:
         r = _require_registry(ws, s)
-        sk = _signing_key(s)
-        assert sk is not None
         for d in r.devices():
             if d["device_id"] == r.hq_device:
                 continue
-            recipients = r.recipients(d["device_id"])
-            if not recipients:
-                continue
-            bid = str(uuid.uuid4())
-
-            def manifest(sha: str, size: int, plain: int, *, bid: str = bid, target: str = d["device_id"], recips: list[str] = recipients) -> Manifest:
-                return Manifest(
-                    bundle_id=bid, kind="registry", device_id=_device_id(ws), source_unit=ws.wf.unit, key_id=sk.public.id_hex,
-                    created_at=_now().isoformat(timespec="seconds"), schema_version=head_revision(), recipients=tuple(recips),
-                    payload_sha256=sha, payload_size=size, plain_size=plain, counts={"_registry": 1}, target_device=target,
-                )
-
-            path, _ = write_bundle(Path(out_dir) if out_dir else ws.path / "outbox", f"registry-v{r.version}-{d['unit']}-{d['device_id'][:8]}{SUFFIX}", manifest, [dumps({"t": "_registry", "text": r.text})], recipients, sk)
-            out.append(path)
+            path = registry_bundle(ws, s, r, d["device_id"], Path(out_dir) if out_dir else ws.path / "outbox")
+            if path is not None:
+                out.append(path)
         ws.audit(s, "sync.registry_exported", object_type="registry", object_id=str(r.version), detail={"bundles": len(out)})
     return out
+
+
+def write_hq_bundle(
+    ws: Workspace, s: Session, r: reg.Registry, target_device: str, *, kind: str, lines: list[dict[str, Any]], folder: Path, name: str
+) -> Path | None:
+    """HQ: a bundle of ``kind`` (registry, config) for one device, signed with HQ's key; ``None`` if
+    the device has no live key to read it. The file is ``<name>-<unit>-<device>.napb`` in ``folder``."""
+    recipients = r.recipients(target_device)
+    if not recipients:
+        return None
+    sk = _signing_key(s)
+    if sk is None:
+        raise SyncError("HQ has no signing key yet.")
+    bid = str(uuid.uuid4())
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line["t"]] = counts.get(line["t"], 0) + 1
+    d = r.device(target_device)
+    unit = d["unit"] if d else "unknown"
+
+    def manifest(sha: str, size: int, plain: int) -> Manifest:
+        return Manifest(
+            bundle_id=bid, kind=kind, device_id=_device_id(ws), source_unit=ws.wf.unit, key_id=sk.public.id_hex,
+            created_at=_now().isoformat(timespec="seconds"), schema_version=head_revision(), recipients=tuple(recipients),
+            payload_sha256=sha, payload_size=size, plain_size=plain, counts=counts, target_device=target_device,
+        )
+
+    path, _ = write_bundle(folder, f"{name}-{unit}-{target_device[:8]}{SUFFIX}", manifest, [dumps(line) for line in lines], recipients, sk)
+    return path
+
+
+def registry_bundle(ws: Workspace, s: Session, r: reg.Registry, target_device: str, folder: Path) -> Path | None:
+    """HQ: the registry ``r`` as a bundle for one device (``registry export``, and the intake server's pickups)."""
+    return write_hq_bundle(ws, s, r, target_device, kind="registry", lines=[{"t": "_registry", "text": r.text}], folder=folder, name=f"registry-v{r.version}")
+
+
+# --- for HQ's intake server and the network link (services/hq.py, link.py, field_config.py) ------
+
+
+def device_id(ws: Workspace) -> str:
+    """This workspace's device id (the id HQ's registry lists it under)."""
+    return _device_id(ws)
+
+
+def current_registry(ws: Workspace, s: Session) -> reg.Registry | None:
+    """The registry in use here, checked against the trusted root; ``None`` before enrolment."""
+    return _registry(ws, s)
+
+
+def require_registry(ws: Workspace, s: Session) -> reg.Registry:
+    """The registry in use. HQ: made on first use, renewed when due (one process at a time).
+
+    Raises:
+        SyncError: a field workspace not enrolled yet.
+    """
+    return _require_registry(ws, s)
+
+
+def registry_due_for_renewal(r: reg.Registry) -> bool:
+    """HQ renews its registry in the last sixth of its lifetime."""
+    return r.expires_at - _now() < reg.LIFETIME / 6
+
+
+def signing_key(s: Session) -> SecretKey | None:
+    """This workspace's current device signing key (``None`` before it made its keys)."""
+    return _signing_key(s)
+
+
+def check_signer(ws: Workspace, r: reg.Registry, m: Manifest) -> reg.DeviceKey:
+    """The registry's key that signed a bundle's manifest (the signature itself is checked by the caller).
+
+    Raises:
+        BundleRejected: unknown, revoked or rotated-out key; a device or unit the key does not
+            belong to; a bundle of this workspace itself.
+    """
+    return _signer(ws, r, m)
+
+
+def write_receipt(ws: Workspace, s: Session, row: SyncBundle, folder: Path | None = None) -> Path:
+    """HQ: a signed receipt of an imported bundle for the device that sent it (see :func:`_write_receipt`)."""
+    return _write_receipt(ws, s, row, folder)
 
 
 def _import_from_hq(ws: Workspace, ob: OpenedBundle, *, dry_run: bool) -> ImportSummary:
     """A device takes HQ's receipts and registry updates; acknowledged data past retention is purged."""
     m = ob.manifest
-    if not (ws.can(Perm.BUNDLE_EXPORT) or ws.can(Perm.BUNDLE_IMPORT) or (m.kind == "registry" and ws.can(Perm.KEYS_MANAGE))):
+    if not (ws.can(Perm.BUNDLE_EXPORT) or ws.can(Perm.BUNDLE_IMPORT) or (m.kind == "registry" and ws.can(Perm.KEYS_MANAGE)) or (m.kind == "config" and ws.can(Perm.SETTINGS_MANAGE))):
         ws.require(Perm.BUNDLE_EXPORT)
     if m.target_device != _device_id(ws):
         raise BundleRejected(f"This {m.kind} bundle is for another device (unit {_unit_of_device(ws, m.target_device)}). Give it to that unit.")
@@ -1530,6 +1625,7 @@ def _import_from_hq(ws: Workspace, ob: OpenedBundle, *, dry_run: bool) -> Import
     with ws.sf.begin() as s:
         counts: dict[str, int] = {}
         new_registry: reg.Registry | None = None
+        config_doc: object = None
         for raw in ob.iter_lines(_age_identities(s)):
             try:
                 line = json.loads(raw)
@@ -1546,15 +1642,27 @@ def _import_from_hq(ws: Workspace, ob: OpenedBundle, *, dry_run: bool) -> Import
                         acked += 1
             elif t == "_registry":
                 new_registry = reg.parse(str(line.get("text", "")), trusted_root=_trusted_root(ws, s))
+            elif t == "_config" and m.kind == "config":
+                config_doc = line.get("config")
             else:
                 raise BundleRejected("HQ's bundle holds a line of an unknown kind.")
         if counts != m.counts:
             raise BundleDamaged("The bundle holds other numbers of lines than its manifest says: it was altered or damaged.")
+        config = None
+        if m.kind == "config":
+            from nap_desktop.services import field_config
+
+            if counts.get("_config") != 1:
+                raise BundleRejected("HQ's config bundle holds no settings.")
+            config = field_config.check(s, config_doc)  # refused if older than the one applied here
         if dry_run:
             s.rollback()
-            return ImportSummary(ob.path.name, m.bundle_id, m.kind, m.source_unit, "dry run", acknowledged=acked)
+            return ImportSummary(ob.path.name, m.bundle_id, m.kind, m.source_unit, "dry run", acknowledged=acked, config_version=config.version if config else None)
         if new_registry is not None:
             _accept_registry(ws, s, new_registry)
+        if config is not None:
+            applied = field_config.apply(ws, s, config)
+            return ImportSummary(ob.path.name, m.bundle_id, m.kind, m.source_unit, "applied" if applied else "already applied", config_version=config.version)
         _advance_acked(s)
         ws.audit(s, "sync.receipts_imported", object_type="bundle", object_id=m.bundle_id, unit=ws.wf.unit, detail={"acknowledged": acked})
     purged = purge_acknowledged(ws) if acked else 0

@@ -8,9 +8,10 @@ network on its own thread:
    bundles waiting to be forwarded), and read the credentials (device key, registry version,
    bundles HQ has not acknowledged);
 2. **transfer** (network and files only): upload every changes bundle in ``outbox/`` (moved to
-   ``outbox/sent/`` once HQ has it), ask HQ about the unacknowledged ones, download receipts and a
-   newer registry into ``inbox/download/``;
-3. **finish** (store): import what was downloaded with the same import as a USB stick
+   ``outbox/sent/`` once HQ has it), ask HQ about the unacknowledged ones, download receipts, a
+   newer registry and newer field settings into ``inbox/download/``;
+3. **finish** (store): import what was downloaded (receipts, registries, HQ's field settings)
+   with the same import as a USB stick
    (:func:`nap_desktop.services.sync.import_files`), remove sent bundles HQ acknowledged.
 
 :class:`AutoSync` runs this on its own thread when HQ is reachable: it checks HQ's health
@@ -157,9 +158,11 @@ class HttpLink:
                 doc = json.loads(resp.read(64 * 1024))
         return str(doc.get("status", ""))
 
-    def pickup(self, creds: Credentials, awaiting: list[str], registry_version: int, dest: Path) -> tuple[dict[str, Any], list[Path]]:
-        """Asks for receipts and a newer registry; saves the bundles in ``dest``; returns HQ's index."""
-        body = json.dumps({"awaiting": awaiting, "registry_version": registry_version}).encode()
+    def pickup(
+        self, creds: Credentials, awaiting: list[str], registry_version: int, dest: Path, *, config_version: int = 0
+    ) -> tuple[dict[str, Any], list[Path]]:
+        """Asks for receipts, a newer registry and newer field settings; saves the bundles in ``dest``; returns HQ's index."""
+        body = json.dumps({"awaiting": awaiting, "registry_version": registry_version, "config_version": config_version}).encode()
         dest.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=".pickup-", suffix=".zip", dir=dest)
         tmp = Path(tmp_name)
@@ -266,6 +269,7 @@ class SyncReport:
     refused: tuple[tuple[str, str], ...] = ()
     acknowledged: int = 0
     registry_updated: bool = False
+    config_updated: bool = False
     held: tuple[tuple[str, str], ...] = ()
     rejected: tuple[tuple[str, str], ...] = ()
     waiting: int = 0
@@ -280,6 +284,8 @@ class SyncReport:
             parts.append(f"{self.waiting} waiting at HQ")
         if self.registry_updated:
             parts.append("key registry updated")
+        if self.config_updated:
+            parts.append("HQ's field settings applied")
         return "; ".join(parts) + "."
 
 
@@ -353,9 +359,9 @@ class SyncClient:
         if pull:
             dest = ws_path / "inbox" / DOWNLOAD
             awaiting = list(plan.creds.awaiting) + [b for b, _ in pushed if b not in plan.creds.awaiting]
-            version = plan.creds.registry_version
+            version, config_version = plan.creds.registry_version, plan.creds.config_version
             for _ in range(MAX_PICKUP_ROUNDS):
-                index, files = link.pickup(plan.creds, awaiting[:500], version, dest)
+                index, files = link.pickup(plan.creds, awaiting[:500], version, dest, config_version=config_version)
                 downloaded += files
                 got = {i.get("bundle_id") for i in index["items"] if isinstance(i, dict) and i.get("state") == "imported"}
                 for i in index["items"]:
@@ -364,6 +370,8 @@ class SyncClient:
                 awaiting = [b for b in awaiting if b not in got]
                 if isinstance(index.get("registry_version"), int):
                     version = max(version, index["registry_version"])
+                if isinstance(index.get("config_version"), int):
+                    config_version = max(config_version, index["config_version"])
                 if not index.get("more"):
                     break
             for bid, state, _ in states:
@@ -375,13 +383,14 @@ class SyncClient:
     def finish(self, plan: Plan, t: Transfer) -> SyncReport:
         """Store phase: import the downloaded receipts and registries; tidy outbox/sent/."""
         ws = self.ws
-        acked, registry, problems = 0, False, []
+        acked, registry, config, problems = 0, False, False, []
         for result in sync.import_files(ws, list(t.downloaded)):
             if isinstance(result, Exception):
                 problems.append(str(result))
                 continue
             acked += result.acknowledged
             registry = registry or result.kind == "registry"
+            config = config or (result.kind == "config" and result.outcome == "applied")
         for f in t.downloaded:
             f.unlink(missing_ok=True)
         _tidy_sent(ws)
@@ -393,6 +402,7 @@ class SyncClient:
             refused=t.refused,
             acknowledged=acked,
             registry_updated=registry,
+            config_updated=config,
             held=tuple((b, n) for b, (s, n) in last.items() if s == "held"),
             rejected=tuple((b, n) for b, (s, n) in last.items() if s == "rejected"),
             waiting=sum(1 for s, _ in last.values() if s in ("received", "held")),

@@ -5,9 +5,10 @@ Endpoints (JSON answers, ``{"error": code, "message": text}`` on failure)::
 
     GET  /v1/health                  no authentication; {"status": "ok", "protocol", "time"}
     PUT  /v1/bundles/{bundle id}     a changes bundle (Content-Length required, size-capped)
-    POST /v1/pickup                  {"awaiting": [bundle ids], "registry_version": n}
-                                     → a zip: index.json (state of each bundle) + receipt and
-                                       registry bundles for this device
+    POST /v1/pickup                  {"awaiting": [bundle ids], "registry_version": n, "config_version": n}
+                                     → a zip: index.json (state of each bundle) + receipt,
+                                       registry and config bundles for this device (a config
+                                       bundle if HQ published field settings after config_version)
 
 Every request but the health check is signed with the device's Ed25519 key (the one HQ's
 registry lists for it), in minisign format, over::
@@ -17,7 +18,8 @@ registry lists for it), in minisign format, over::
 The body hash of an upload is ``UNSIGNED-PAYLOAD``: the bundle carries its own signature, which the
 server checks before keeping anything. The server refuses a time more than :data:`CLOCK_WINDOW`
 seconds off its own (answering ``clock`` with its time, so a device with a wrong clock can
-correct its offset and sign again) and any nonce it has seen within that window (``replay``).
+correct its offset and sign again) and any nonce seen within that window (``replay``) by any server
+sharing its store (:func:`nap_desktop.services.hq.remember_nonce`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ import binascii
 import hashlib
 import re
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 
@@ -126,42 +127,3 @@ def verify(auth: RequestAuth, key: PublicKey, method: str, path: str, body_hash:
         raise AuthError("signature", "The request's signature does not verify.") from None
     if comment != f"{PROTOCOL} request":
         raise AuthError("signature", "The request's signed comment is not a nap-link request.")
-
-
-class NonceCache:
-    """Nonces seen within the clock window, per device. Thread-safe; bounded.
-
-    A nonce is remembered for twice :data:`CLOCK_WINDOW` (a request is accepted up to the window
-    either side of the server's time). When full, the oldest are dropped only once expired; new
-    requests are refused (``busy``) rather than forgetting a live nonce.
-    """
-
-    def __init__(self, *, window_s: int = CLOCK_WINDOW, max_entries: int = 500_000) -> None:
-        self._seen: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()
-        self._window = window_s
-        self._max = max_entries
-        self._purged_at = 0.0
-
-    def remember(self, auth: RequestAuth, *, now: float | None = None) -> None:
-        """Records the request's nonce; raises ``replay`` if it was seen, ``busy`` if full."""
-        now = now if now is not None else time.time()
-        key = (auth.device_id, auth.nonce)
-        with self._lock:
-            if key in self._seen:
-                raise AuthError("replay", "This request was seen before (a replay); it was refused.")
-            if now - self._purged_at > 60:
-                self._purge(now)
-            if len(self._seen) >= self._max:
-                self._purge(now)
-                if len(self._seen) >= self._max:
-                    raise AuthError("busy", "The server is too busy to check more requests now; try again shortly.")
-            self._seen[key] = now + 2 * self._window
-
-    def _purge(self, now: float) -> None:
-        self._purged_at = now
-        for k in [k for k, exp in self._seen.items() if exp < now]:
-            del self._seen[k]
-
-    def __len__(self) -> int:
-        return len(self._seen)

@@ -4,7 +4,8 @@
 Starlette on Uvicorn. What it guarantees:
 
 - **Nothing untrusted is kept.** A request is signed with an enrolled, non-revoked device key
-  (time window and nonce against replay) before its body is read; an upload streams into a spool
+  (time window and nonce against replay; seen nonces are kept in the store, so a request replayed
+  to another server on the same database is refused too) before its body is read; an upload streams into a spool
   file under a size cap enforced while reading, and the bundle's own signature is checked against
   HQ's registry before the file moves (fsync, atomic rename) into the inbox. Every refusal removes
   the spool file.
@@ -221,7 +222,6 @@ class Intake:
     def __post_init__(self) -> None:
         self.inbox = hq.intake_dir(self.ws, self.cfg.inbox)
         self.cache = hq.RegistryCache()
-        self.nonces = protocol.NonceCache()
         self.uploads = 0
         self.pickup_root = self.ws.path / "outbox" / ".pickup"
         self.pickup_root.mkdir(parents=True, exist_ok=True)
@@ -307,9 +307,12 @@ class Intake:
         fields["unit"] = key.unit
         try:
             protocol.verify(auth, key.public, request.method, request.url.path, body_hash)  # type: ignore[arg-type]
-            self.nonces.remember(auth)  # only after the signature: junk cannot fill the cache
         except protocol.AuthError as exc:
-            raise HttpError(503 if exc.code == "busy" else 401, exc.code, exc.message) from None
+            raise HttpError(401, exc.code, exc.message) from None
+        # only after the signature (junk cannot fill the table); in the store, so that every
+        # server sharing it refuses a request another one has already seen
+        if not await run_in_threadpool(hq.remember_nonce, self.ws, auth.device_id, auth.nonce, window_s=protocol.CLOCK_WINDOW):
+            raise HttpError(401, "replay", "This request was seen before (a replay); it was refused.")
         return key
 
     # -- endpoints ---------------------------------------------------------------------------------
@@ -380,12 +383,15 @@ class Intake:
                 raise ValueError
             if not isinstance(version, int) or isinstance(version, bool) or version < 0:
                 raise ValueError
+            config_version = doc.get("config_version")  # absent: the device does not take HQ's field settings
+            if config_version is not None and (not isinstance(config_version, int) or isinstance(config_version, bool) or config_version < 0):
+                raise ValueError
         except (UnicodeDecodeError, ValueError, KeyError, TypeError):
             raise HttpError(400, "malformed", "The pickup request is not the JSON this server expects.") from None
         folder = Path(tempfile.mkdtemp(prefix="p-", dir=self.pickup_root))
         try:
             result = await run_in_threadpool(
-                hq.pickup, self.ws, self.cache, key.device_id, awaiting, version, inbox=self.inbox, folder=folder
+                hq.pickup, self.ws, self.cache, key.device_id, awaiting, version, inbox=self.inbox, folder=folder, config_version=config_version
             )
             archive = folder / "pickup.zip"
             await run_in_threadpool(_write_archive, archive, result)
