@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from nap_desktop.errors import BundleDamaged, BundleRejected, RegistryError, ServerConfigError, UserFacingError
 from nap_desktop.services import hq
 from nap_desktop.services.context import Workspace
@@ -311,7 +313,11 @@ class Intake:
             raise HttpError(401, exc.code, exc.message) from None
         # only after the signature (junk cannot fill the table); in the store, so that every
         # server sharing it refuses a request another one has already seen
-        if not await run_in_threadpool(hq.remember_nonce, self.ws, auth.device_id, auth.nonce, window_s=protocol.CLOCK_WINDOW):
+        try:
+            fresh = await run_in_threadpool(hq.remember_nonce, self.ws, auth.device_id, auth.nonce, window_s=protocol.CLOCK_WINDOW)
+        except OperationalError:  # the store is busy (SQLite: a long import holds the write lock) or away
+            raise HttpError(503, "busy", "The server cannot check the request now; try again shortly.", headers={"retry-after": "5"}) from None
+        if not fresh:
             raise HttpError(401, "replay", "This request was seen before (a replay); it was refused.")
         return key
 

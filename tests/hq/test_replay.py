@@ -43,6 +43,41 @@ def test_a_nonce_is_accepted_once_and_forgotten_after_its_window(net: Net, monke
         ws.lock()
 
 
+def test_a_store_too_busy_to_check_the_nonce_answers_busy_and_keeps_nothing(net: Net, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server in this process, its nonce check failing as SQLite does while a long import writes."""
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    from nap_desktop.sync.server import ServerConfig, serve
+    from tests.pgcluster import free_port
+
+    def locked(*_a: object, **_k: object) -> bool:
+        raise OperationalError("INSERT INTO request_nonces", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(hq, "remember_nonce", locked)
+    officer = net.officers[0]
+    create(officer, "person")
+    r = sync.export_changes(officer, tmp_path / "by-hand")
+    assert r.path is not None
+    creds = link.credentials(officer)
+    ws = net.hq_ws()
+    cfg = ServerConfig(port=free_port(), importer=False)
+    started, stop = threading.Event(), threading.Event()
+    thread = threading.Thread(target=serve, args=(ws, cfg), kwargs={"on_started": lambda _url: started.set(), "stop": stop}, daemon=True)
+    thread.start()
+    try:
+        assert started.wait(30)
+        h = protocol.sign_request(creds.key, creds.device_id, "PUT", protocol.PATH_BUNDLES + r.bundle_id, protocol.UNSIGNED)
+        status, headers, body = call(cfg.url, "PUT", protocol.PATH_BUNDLES + r.bundle_id, headers=h, body=r.path.read_bytes())
+        assert (status, error_code(body), headers.get("retry-after")) == (503, "busy", "5")
+        assert _files(net.hq / "inbox" / "intake") == []
+    finally:
+        stop.set()
+        thread.join(60)
+        ws.lock()
+
+
 def _second_node(hq_path: Path) -> Path:
     node = hq_path.parent / "hq-node2"
     shutil.copytree(hq_path, node, ignore=shutil.ignore_patterns(".lock", "logs", "inbox", "outbox", "backups"))
