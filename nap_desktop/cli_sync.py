@@ -155,7 +155,9 @@ def cmd_conflicts_list(ctx: Ctx) -> int:
         ctx.out(rows)
         return EXIT_OK
     for c in rows:
-        print(f"{c.id[:8]} {c.record_type:<20} {c.record_id} from {c.source_unit:<12} here v{c.local_version} / incoming v{c.incoming_version} {c.state} {c.resolution}")
+        here = f"v{c.local_version}" if c.local_version else "new"
+        why = "month approved" if c.reason == "locked" else "edited on both sides"
+        print(f"{c.id[:8]} {c.record_type:<20} {c.record_id} from {c.source_unit:<12} here {here} / incoming v{c.incoming_version} ({why}) {c.state} {c.resolution}")
     if not rows:
         print("No conflicts.")
     return EXIT_OK
@@ -186,6 +188,8 @@ def cmd_conflicts_show(ctx: Ctx) -> int:
         print(f"{mark} {f:<28} here: {d.local.get(f)!s:<30} incoming: {d.incoming.get(f)!s}")
     if d.masked:
         print(f"(personal fields hidden for your role: {', '.join(d.masked)})")
+    if d.locked:
+        print(f"Not applied because its month is approved: {d.locked}")
     return EXIT_OK
 
 

@@ -81,7 +81,7 @@ def test_conflicts_are_listed_shown_and_resolved_from_the_command_line(enrolled:
     w = _w(net.hq.path, "ana.hq")
     listing = ok(nap("conflicts", "list", *w, stdin=PASSWORDS["analyst"] + "\n"))
     cid = listing.split()[0]
-    assert "person" in listing and "here v2 / incoming v2" in listing
+    assert "person" in listing and "here v2 / incoming v2 (edited on both sides)" in listing
     shown = ok(nap("conflicts", "show", cid, *w, stdin=PASSWORDS["analyst"] + "\n"))
     assert "* marital_status" in shown and "* residence_district" in shown and "Kohat" in shown
     done = ok(nap("conflicts", "resolve", cid, "--keep", "incoming", *w, stdin=PASSWORDS["analyst"] + "\n"))
