@@ -1702,6 +1702,8 @@ def purge_acknowledged(ws: Workspace, *, now: datetime | None = None) -> int:
 
     Aggregatable fields stay (indicators and returns still count them). Audited with counts only.
     """
+    from nap_desktop.services.records import refresh_name_tokens
+
     now = now or _now()
     total = 0
     with ws.sf.begin() as s:
@@ -1727,6 +1729,7 @@ def purge_acknowledged(ws: Workspace, *, now: datetime | None = None) -> int:
                         )
                     )
                     s.execute(delete(MatchToken).where(MatchToken.person_id.in_(chunk)))
+                    refresh_name_tokens(s, chunk)  # the names are gone: so are their search words
                 else:
                     table_cols = model.__table__.columns  # type: ignore[attr-defined]
                     cols = {f: (None if table_cols[f].nullable else "") for f in rt.personal_fields if f in table_cols}
@@ -1826,18 +1829,18 @@ def resolve_conflict(ws: Workspace, conflict_id: str, *, keep: str) -> ConflictI
             raise NotFound("No such conflict.")
         model = MODEL_BY_TYPE[c.record_type]
         row = s.get(model, c.record_id)
+        if row is None and c.local_version == 0:
+            return _take_new_record(ws, s, c, keep)
         if row is None:
             raise NotFound("The record of this conflict no longer exists.")
         ws.require(Perm.BUNDLE_IMPORT, unit=row.unit, object_type=c.record_type, object_id=c.record_id)
-        if row is None and c.local_version == 0:
-            return _take_new_record(ws, s, c, keep)
         if c.state != "open":
             raise SyncError("This conflict was already resolved.")
+        if keep == "incoming" and (message := _conflict_lock(s, c, row)):
+            raise RecordLocked(message)
         local_version, local_hash = row.version, row.content_hash
         new_version = max(row.version, c.incoming_version) + 1
         if keep == "incoming":
-        if keep == "incoming" and (message := _conflict_lock(s, c, row)):
-            raise RecordLocked(message)
             rl = decode_record(json.loads(c.incoming))
             s.expunge(row)
             Applier(s).replace(rl, keep_personal=rl.purged)
@@ -1850,14 +1853,9 @@ def resolve_conflict(ws: Workspace, conflict_id: str, *, keep: str) -> ConflictI
         s.merge(RecordMerge(record_id=c.record_id, version=new_version, other_hash=incoming_hash))
         s.add(RecordHistory(record_type=c.record_type, record_id=c.record_id, version=new_version, field="sync_conflict", old=json.dumps(local_version), new=json.dumps(keep), changed_by=ws.user.username))
         c.state, c.resolution, c.resolved_by, c.resolved_at = "resolved", keep, ws.user.username, utcnow()
-    from nap_desktop.services.records import refresh_name_tokens
-
         ws.audit(s, "sync.conflict_resolved", object_type=c.record_type, object_id=c.record_id, unit=row.unit, detail={"keep": keep, "version": new_version})
         s.flush()
         return _conflict_info(c)
-
-
-# --- status and lists --------------------------------------------------------------------------
 
 
 def _take_new_record(ws: Workspace, s: Session, c: SyncConflict, keep: str) -> ConflictInfo:
@@ -1877,12 +1875,14 @@ def _take_new_record(ws: Workspace, s: Session, c: SyncConflict, keep: str) -> C
     rl.row["seq"] = 0
     applier = Applier(s)
     applier.insert(rl)
-                    refresh_name_tokens(s, chunk)  # the names are gone: so are their search words
     applier.flush()
     c.state, c.resolution, c.resolved_by, c.resolved_at = "resolved", keep, ws.user.username, utcnow()
     ws.audit(s, "sync.conflict_resolved", object_type=c.record_type, object_id=c.record_id, unit=rl.row["unit"], detail={"keep": keep, "version": rl.row["version"]})
     s.flush()
     return _conflict_info(c)
+
+
+# --- status and lists --------------------------------------------------------------------------
 
 
 def sync_status(ws: Workspace) -> SyncStatus:
