@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -163,4 +164,27 @@ def test_a_device_pulls_hqs_settings_from_the_server(tmp_path: Path, monkeypatch
         assert list((officer.path / "inbox" / "download").glob("*.napb")) == []
     finally:
         server.stop()
+        net.close()
+
+
+def test_the_cli_sets_shows_and_publishes_the_field_settings(tmp_path: Path) -> None:
+    from tests.cli.test_cli import nap, ok, user_error
+    from tests.conftest import ADMIN_PW
+
+    net = make_net(tmp_path, 1)
+    try:
+        base = ("--workspace", str(net.hq), "--user", ADMIN, "--password-stdin")
+        pw = ADMIN_PW + "\n"
+        user_error(nap("hq", "field-config", "set", *base, "--retention-days", "3", stdin=pw), "retention")
+        ok(nap("hq", "field-config", "set", *base, "--retention-days", "30", "--idle-lock-minutes", "4", stdin=pw))
+        shown = json.loads(ok(nap("hq", "field-config", "show", *base, "--json", stdin=pw)))
+        assert shown["draft"] == {"retention_days": 30, "idle_lock_minutes": 4, "server_url": None, "sync_interval_minutes": None}
+        assert shown["published"] is None
+        out = ok(nap("hq", "field-config", "publish", *base, "--out", str(tmp_path / "usb"), stdin=pw))
+        assert "Published version 1: 1 config bundle(s) written." in out
+        post = net.posts[0]
+        (bundle,) = (tmp_path / "usb").glob("config-v1-*.napb")
+        assert sync.import_bundle(post, bundle).outcome == "applied"
+        assert _field_state(post)[:2] == (30, 4)
+    finally:
         net.close()
