@@ -497,6 +497,40 @@ _PERIOD_PARAMS = frozenset({"p_start", "p_stop", "q_start", "q_stop", "p_stop_dt
 _CACHE_LOCK = threading.Lock()  # reports run on worker threads; building happens outside the lock
 
 
+def _pg_literal(value: Any) -> str | None:
+    """``value`` as a PostgreSQL literal, or None when it is not written inline."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and "%" not in value and "\\" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _inline_constants(sql: str, slots: list[tuple[str, bool, Any]]) -> tuple[str, list[tuple[str, bool, Any]]]:
+    """PostgreSQL: the statement with every parameter other than the period's dates written
+    inline (codes, unit codes, numbers), and the slots still bound.
+
+    NOTE: they are fixed for a cached statement and unit set anyway. Bound, they are parameters
+    to PostgreSQL: once psycopg prepares a statement (its fifth run) the plan may be generic, in
+    which ``col IN ($1, …, $21)`` builds its array again for every row and every member of a
+    pass (a third of a per-person pass was spent there); inline they are constants, and an IN
+    list of nine or more is a hash lookup.
+    """
+    kept = []
+    for slot in slots:
+        name, var, value = slot
+        literal_sql = None if var else _pg_literal(value)
+        if literal_sql is None:
+            kept.append(slot)
+        else:
+            sql = sql.replace(f"%({name})s", literal_sql)
+    return sql, kept
+
+
 class _Ctx:
     """What every rule needs: the session, the scope, the period, the code lists; a memo so
     indicators that share a query (the four awareness percentages, the trainings) run it once.
@@ -613,7 +647,10 @@ class _Ctx:
                 value = state.parameters[name]
                 proc = procs.get(name)
                 slots.append((name, name in _PERIOD_PARAMS, proc if name in _PERIOD_PARAMS else proc(value) if proc else value))
-            hit = (stmt, state.statement, slots, compiled.positional)
+            sql = state.statement
+            if dialect.name == "postgresql":
+                sql, slots = _inline_constants(sql, slots)
+            hit = (stmt, sql, slots, compiled.positional)
             with _CACHE_LOCK:
                 _SQL[key] = hit
                 while len(_SQL) > _SQL_MAX:
@@ -2364,8 +2401,9 @@ _PG_SETTINGS = (("jit", "off"), ("work_mem", "64MB"))
 def _tune(session: Session) -> None:
     """Sets :data:`_PG_SETTINGS` on ``session``'s transaction (PostgreSQL only)."""
     if session.get_bind().dialect.name == "postgresql":
+        conn = session.connection()
         for name, value in _PG_SETTINGS:
-            session.execute(select(func.set_config(name, value, True)))
+            conn.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
 
 
 def evaluate(

@@ -740,7 +740,8 @@ def _existing(s: Session, unit: str, month: str) -> MonthlyReturn:
     return row
 
 
-def _dto(s: Session, row: MonthlyReturn, fw: Framework | None = None) -> MonthlyReturnDTO:
+def _dto(s: Session, row: MonthlyReturn, fw: Framework | None = None, *, messages: list[ValidationMessage] | None = None) -> MonthlyReturnDTO:
+    """The return as shown; ``messages``: the checks of the snapshot just stored (made again when not given)."""
     snap = json.loads(row.snapshot)
     period = parse_month(row.month)
     values = {code: _value_from_json(code, d) for code, d in snap.get("values", {}).items()}
@@ -771,7 +772,7 @@ def _dto(s: Session, row: MonthlyReturn, fw: Framework | None = None) -> Monthly
         pipeline=MappingProxyType({k: int(snap.get("pipeline", {}).get(k, 0)) for k in PIPELINE}),
         records_in_month=int(recs.get("complete", 0)),
         drafts_in_month=int(recs.get("draft", 0)),
-        messages=tuple(validate_snapshot(snap, fw if fw and fw.version == row.framework_version else None)),
+        messages=tuple(messages if messages is not None else validate_snapshot(snap, fw if fw and fw.version == row.framework_version else None)),
         comments=tuple(CommentDTO(c.id, c.value_key, c.body, c.author, c.created_at) for c in comments),
         history=tuple(ReturnEventDTO(e.action, e.from_state, e.to_state, e.actor, e.at, e.reason, e.return_version) for e in events),
     )
@@ -1020,9 +1021,10 @@ def iter_compile(
             s.flush()
         except IntegrityError:  # another session created this unit-month's return meanwhile
             raise VersionConflict(f"The return of {unit} for {month} was just compiled by someone else. Reload it and try again.") from None
-        _step(ws, s, row, "compile", from_state, detail={"errors": sum(m.level == "error" for m in validate_snapshot(snap, fw))})
+        messages = validate_snapshot(snap, fw)
+        _step(ws, s, row, "compile", from_state, detail={"errors": sum(m.level == "error" for m in messages)})
         s.flush()
-        dto = _dto(s, row, fw)
+        dto = _dto(s, row, fw, messages=messages)
     yield _progress(4, 4, "Saved")
     return dto
 

@@ -14,11 +14,12 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, MetaData, String, create_engine, insert, select, text
+from sqlalchemy import Engine, MetaData, String, create_engine, event, insert, select, text
 from sqlalchemy.orm import Session
 
 from nap_desktop.data.models import Base
@@ -121,3 +122,39 @@ def test_same_drill_downs_on_sqlite_and_postgres(both: tuple[ReportsWorld, Engin
         with Session(pg) as s:
             post = engine.drill(s, code, units=None, period=year, disaggregation=dim, key=key)
         assert lite == post and lite.count > 0, (code, dim, key)
+
+
+def test_a_report_on_postgres_runs_without_jit_and_with_its_codes_written_inline(both: tuple[ReportsWorld, Engine]) -> None:
+    _, pg = both
+    sent: list[Any] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        sent.append(parameters)
+
+    with Session(pg) as s:
+        jit_before = s.execute(text("SHOW jit")).scalar()
+        event.listen(pg, "before_cursor_execute", seen)
+        try:
+            engine.evaluate(s, units=None, period=Period.year(2026))
+        finally:
+            event.remove(pg, "before_cursor_execute", seen)
+        assert s.execute(text("SHOW jit")).scalar() == "off"
+        assert s.execute(text("SHOW work_mem")).scalar() == "64MB"
+        s.rollback()  # SET LOCAL: the settings end with the report's transaction
+        assert s.execute(text("SHOW jit")).scalar() == jit_before
+    # only the period's dates travel as parameters; codes, numbers and units are in the SQL text
+    bound = {name for params in sent if isinstance(params, dict) for name in params}
+    assert bound and bound <= {"p_start", "p_stop", "q_start", "q_stop", "p_stop_dt"}
+
+
+@pytest.mark.parametrize("value", ["plain", "o'brien", "", 0, 17, None, True, False])
+def test_values_written_inline_read_back_unchanged_on_postgres(pg: Engine, value: Any) -> None:
+    sql, kept = engine._inline_constants("SELECT %(v)s AS v", [("v", False, value)])
+    assert kept == []
+    with pg.connect() as c:
+        assert c.exec_driver_sql(sql).scalar() == value
+
+
+def test_a_value_with_a_percent_sign_stays_a_parameter() -> None:
+    sql, kept = engine._inline_constants("SELECT %(v)s AS v", [("v", False, "100%")])
+    assert sql == "SELECT %(v)s AS v" and kept == [("v", False, "100%")]
