@@ -22,6 +22,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -962,45 +963,76 @@ def _list_columns(rt: RecordType) -> list[Any]:
 
 
 def _record_rows(ws: Workspace, s: Session, rt: RecordType, rows: Iterable[Any]) -> tuple[list[RecordRow], int]:
-    """List rows of records of ``rt``, with the person's name where the user may see it.
+    """List rows of records of ``rt`` (result rows of :func:`_list_columns`, or records), with the
+    person's name where the user may see it.
 
     Returns the rows and how many names they show (the caller audits that)."""
     rows = list(rows)
-    person_ids = {getattr(r, rt.person_field) for r in rows} if rt.person_field else {r.id for r in rows} if rt.name == "person" else set()
-    P = Person
-    persons = (
-        {p.id: p for p in s.execute(select(P.id, P.sex, P.date_of_birth, P.age_years, P.citizenship).where(P.id.in_(person_ids)))}
-        if person_ids
-        else {}
-    )
-    see_units = {u for u in {r.unit for r in rows} if _may_see_personal(ws, u)}
+    if not rows:
+        return [], 0
+    # NOTE: result rows are read as plain tuples: reading a result row's attributes cost more
+    # than the rest of this function.
+    fields = getattr(rows[0], "_fields", None)
+    if fields is not None:
+        where = {f: i for i, f in enumerate(fields)}
+        rows = [tuple(r) for r in rows]
+
+        def get(name: str) -> Callable[[Any], Any] | None:
+            return itemgetter(where[name]) if name in where else None
+    else:
+
+        def get(name: str) -> Callable[[Any], Any] | None:
+            return attrgetter(name) if hasattr(rows[0], name) else None
+
+    id_of, unit_of, status_of, deleted_of = (get(n) for n in ("id", "unit", "status", "deleted"))
+    assert id_of and unit_of and status_of and deleted_of
+    person_of = id_of if rt.name == "person" else get(rt.person_field) if rt.person_field else None
+    date_of = get("created_at") if rt.date_field == "created_on" else get(rt.date_field)
+    summary = [(c, g) for c in rt.summary if (g := get(c)) is not None]
+    units = {unit_of(r) for r in rows}
+    see_units = {u for u in units if _may_see_personal(ws, u)}
+    # NOTE: one statement for the persons and, where they may be seen, their names.
+    persons: dict[str, tuple[Any, ...]] = {}
     names: dict[str, str] = {}
-    if person_ids and see_units:
-        I = PersonIdentity  # noqa: E741
-        for ident in s.execute(select(I.person_id, I.given_name, I.family_name).where(I.person_id.in_(person_ids))):
-            names[ident.person_id] = " ".join(x for x in (ident.given_name, ident.family_name) if x)
+    person_ids = {person_of(r) for r in rows} - {None} if person_of is not None else set()
+    if person_ids:
+        P, I = Person, PersonIdentity  # noqa: E741
+        q = select(P.id, P.sex, P.date_of_birth, P.age_years, P.citizenship)
+        if see_units:
+            q = q.add_columns(I.given_name, I.family_name).outerjoin(I, I.person_id == P.id)
+        ref = today()
+        for p in s.execute(q.where(P.id.in_(person_ids))):
+            pid, sex, dob, age, cit = p[:5]
+            persons[pid] = (sex, age_on(dob, ref) if dob is not None else age, cit)  # today's age
+            if see_units and (p[5] or p[6]):
+                names[pid] = " ".join(x for x in (p[5], p[6]) if x)
     out = []
     shown = 0
-    summary = [c for c in rt.summary if rows and hasattr(rows[0], c)]
+    none3 = (None, None, None)
     for r in rows:
-        pid = r.id if rt.name == "person" else getattr(r, rt.person_field) if rt.person_field else None
-        p = persons.get(pid) if pid else None
-        name = names.get(pid) if pid and r.unit in see_units else None
+        pid = person_of(r) if person_of is not None else None
+        sex, age, cit = persons.get(pid, none3) if pid else none3
+        unit = unit_of(r)
+        name = names.get(pid) if pid and unit in see_units else None
         shown += name is not None
-        dval = getattr(r, rt.date_field, None) if rt.date_field != "created_on" else r.created_at.date()
+        values = {}
+        for c, g in summary:
+            v = g(r)
+            values[c] = v.isoformat() if isinstance(v, date) else _jsonable(v) if isinstance(v, list | dict) else v
+        d = date_of(r) if date_of is not None else None
         out.append(
             RecordRow(
-                id=r.id,
+                id=id_of(r),
                 type=rt.name,
-                unit=r.unit,
-                status=r.status,
-                date=dval,
-                summary={c: _jsonable(getattr(r, c)) for c in summary},
-                sex=p.sex if p else None,
-                age_years=_current_age(p) if p else None,
-                citizenship=p.citizenship if p else None,
+                unit=unit,
+                status=status_of(r),
+                date=d.date() if isinstance(d, datetime) else d,
+                summary=values,
+                sex=sex,
+                age_years=age,
+                citizenship=cit,
                 name=name,
-                deleted=r.deleted,
+                deleted=deleted_of(r),
             )
         )
     return out, shown
@@ -1115,13 +1147,6 @@ def linked_records(ws: Workspace, record_id: str, *, limit: int = 50) -> Links:
         if shown:
             ws.audit(s, "record.personal_listed", object_type=rt.name, object_id=row.id, unit=row.unit, detail={"rows": shown, "links": True})
         return Links(items=items, omitted=omitted, hidden=hidden)
-
-
-def _current_age(p: Person) -> int | None:
-    """Today's age: from the date of birth when known, else the recorded age."""
-    if p.date_of_birth is not None:
-        return age_on(p.date_of_birth, today())
-    return p.age_years
 
 
 def find_duplicate_persons(

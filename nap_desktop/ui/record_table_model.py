@@ -56,6 +56,7 @@ RowRole = Qt.ItemDataRole.UserRole + 2
 IdRole = Qt.ItemDataRole.UserRole + 3
 
 PAGE_SIZE = 100
+COUNT_DELAY_MS = 50
 FETCH_ALL_LIMIT = 5000
 MASK = "•••"
 
@@ -304,9 +305,17 @@ class RecordTableModel(QAbstractTableModel):
             except Exception as exc:  # noqa: BLE001 - reported through load_failed
                 self._on_failed(gen, exc)
             return
-        run_op(None, lambda _op: count_records(ws, type_name, flt), writer=False).on_success(
-            lambda n: self._on_counted(gen, flt, n)
-        ).on_failure(lambda exc: self._on_failed(gen, exc)).start()
+
+        def start() -> None:
+            if gen != self._gen or not self.ref.unlocked:
+                return
+            run_op(None, lambda _op: count_records(ws, type_name, flt), writer=False).on_success(
+                lambda n: self._on_counted(gen, flt, n)
+            ).on_failure(lambda exc: self._on_failed(gen, exc)).start()
+
+        # NOTE: a little after the page, which is painted first (counting a 100k list takes its
+        # share of the machine for up to a second).
+        QTimer.singleShot(COUNT_DELAY_MS, start)
 
     def _on_counted(self, gen: int, flt: RecordFilter, n: int) -> None:
         self._counts[flt] = n
