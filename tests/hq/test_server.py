@@ -215,7 +215,7 @@ def test_a_device_hq_never_enrolled_is_refused(world: World, tmp_path: Path) -> 
     try:
         sync.enrol_request(stranger, tmp_path)  # makes its keys; HQ never approves
         with stranger.sf() as s:
-            key = sync._signing_key(s)
+            key = sync.signing_key(s)
         assert key is not None
         path, bid = world.bundle(0, "stranger")  # a valid bundle, offered by the stranger
         h = protocol.sign_request(key, stranger.workspace_id, "PUT", protocol.PATH_BUNDLES + bid, protocol.UNSIGNED)
