@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from nap_desktop.reports import engine
+from nap_desktop.reports import engine, returns
 from nap_desktop.reports.engine import Period
 from nap_desktop.services.context import Workspace
 from nap_desktop.services.demo_data import generate_demo_records
@@ -121,3 +121,29 @@ def test_demo_generation_leaves_table_statistics(tmp_path: Path, monkeypatch: py
         assert {"persons", "screenings", "service_provisions", "record_codes"} <= analysed
     finally:
         w.close()
+
+
+def _counts_plan(ws: Workspace) -> list[str]:
+    """The plan lines that read a table, of a unit's count of the month's records (returns)."""
+    stmt = returns._counts_statement(False)
+    params = returns._params(ws.subtree("C-PSH"), Period.month(2026, 10))
+    with ws.engine.connect() as conn:
+        state = stmt.compile(dialect=conn.dialect).construct_expanded_state(params)
+        procs = state.processors
+        args = tuple(procs[n](state.parameters[n]) if n in procs else state.parameters[n] for n in state.positiontup or ())
+        lines = [str(r[3]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + state.statement, args)]
+    reads = [line for line in lines if line.startswith(("SCAN", "SEARCH"))]
+    assert len(reads) == len(returns._COUNTED_TYPES), lines
+    return reads
+
+
+def test_without_statistics_a_units_return_never_reads_referrals_by_date(store: ReportsWorld) -> None:
+    # At HQ the date index of referrals lists the month's referrals of every unit, and without
+    # statistics it looks narrower than the unit's: a unit's return compares the date unindexed
+    # where a table has no (unit, date) index (with statistics of a large store the unit index
+    # is read; a store as small as this one is scanned).
+    ws = store.as_("analyst")
+    _set_statistics(ws, False)
+    reads = _counts_plan(ws)
+    referrals = [line for line in reads if re.match(r"(SCAN|SEARCH) referrals\b", line)]
+    assert referrals and all("ix_referrals_list" not in line for line in referrals), referrals
