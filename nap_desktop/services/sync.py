@@ -1658,7 +1658,10 @@ def _import_from_hq(ws: Workspace, ob: OpenedBundle, *, dry_run: bool) -> Import
         if dry_run:
             s.rollback()
             return ImportSummary(ob.path.name, m.bundle_id, m.kind, m.source_unit, "dry run", acknowledged=acked, config_version=config.version if config else None)
-        if new_registry is not None:
+        current = _registry(ws, s)
+        if new_registry is not None and not (config is not None and current is not None and new_registry.version < current.version):
+            # NOTE: a config bundle carries the registry of its day; settings kept on a stick
+            # while HQ issued newer registries are still applied, the registry in use kept
             _accept_registry(ws, s, new_registry)
         if config is not None:
             applied = field_config.apply(ws, s, config)

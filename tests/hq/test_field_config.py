@@ -188,3 +188,19 @@ def test_the_cli_sets_shows_and_publishes_the_field_settings(tmp_path: Path) -> 
         assert _field_state(post)[:2] == (30, 4)
     finally:
         net.close()
+
+
+def test_a_config_bundle_older_than_the_registry_in_use_still_applies_its_settings(net: Net, tmp_path: Path) -> None:
+    post, other = net.posts
+    r = _publish(net, tmp_path / "usb", retention_days=30)
+    admin = net.hq_ws(ADMIN)
+    try:
+        sync.revoke_key(admin, device_id=other.workspace_id, reason="lost")  # a newer registry, sent to the post
+        newer = [p for p in sync.write_registry_bundles(admin, tmp_path / "reg") if p.name.endswith(f"-{post.workspace_id[:8]}.napb")]
+    finally:
+        admin.lock()
+    sync.import_bundle(post, newer[0])
+    version = sync.sync_status(post).registry_version
+    assert sync.import_bundle(post, _for(r, post)).outcome == "applied"
+    assert sync.sync_status(post).registry_version == version  # the config bundle's older registry was left aside
+    assert _field_state(post)[0] == 30
