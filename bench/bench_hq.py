@@ -115,7 +115,9 @@ def copy_store(src: Engine, url: str) -> None:
                 if batch:
                     d.execute(insert(table), batch)
         with dst.connect() as d:
-            d.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+            # statistics, and the visibility map autovacuum would set on a store in use (without
+            # it an index-only scan reads the table rows too)
+            d.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
     finally:
         dst.dispose()
 
