@@ -483,7 +483,8 @@ class JoinedPage(QWizardPage):
             _say(self.error, user_message(r) if isinstance(r, UserFacingError) else tr("The enrolment request could not be written."))
             _say(self.error, self.error.text() + "\n" + tr("The workspace was created. Make the request later from the Sync screen (Make enrolment request…)."))
         elif r is not None:
-            from nap_desktop.ui.sync_models import request_written_text, rtl_safe
+            from nap_desktop.ui.i18n import rtl_safe
+            from nap_desktop.ui.sync_models import request_written_text
 
             self.result_label.setText(rtl_safe(request_written_text(r)))
             _say(self.error, "")

@@ -89,6 +89,18 @@ def tr(text: str) -> str:
     return out
 
 
+def rtl_safe(text: str) -> str:
+    """Text for a word-wrapping label: in Urdu every line starts right to left.
+
+    NOTE: Qt takes a wrapped label's direction from each line's first letter, so a line that starts
+    with a unit code, a number or a path would be laid out left to right, at the wrong edge. A
+    right-to-left mark (U+200F) in front of each line fixes that; applying it twice changes nothing.
+    """
+    if not is_rtl():
+        return text
+    return "\n".join(line if line.startswith("\u200f") else "\u200f" + line for line in text.split("\n"))
+
+
 def N_(text: str) -> str:  # noqa: N802 - the gettext convention
     """Marks a string for translation where it is defined; :func:`tr` translates it where shown."""
     return text

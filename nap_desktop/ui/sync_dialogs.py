@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from nap_desktop.errors import Cancelled
 from nap_desktop.services import sync
 from nap_desktop.ui.errors import show_exception
-from nap_desktop.ui.i18n import fmt_int, ltr, pick, tr
+from nap_desktop.ui.i18n import fmt_int, ltr, pick, rtl_safe, tr
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.sync_models import (
     REVOKE_REASONS,
@@ -41,19 +41,11 @@ from nap_desktop.ui.sync_models import (
     CompareModel,
     ImportResultModel,
     counts_text,
-    rtl_safe,
 )
 from nap_desktop.ui.widgets import Banner, heading, primary_button
 from nap_desktop.ui.workers import Op, OpContext, run_op
 
 logger = logging.getLogger(__name__)
-
-
-class SyncBanner(Banner):
-    """A banner whose lines start right to left in Urdu (paths and ids inside stay whole)."""
-
-    def show_message(self, kind: str, text: str) -> None:  # noqa: D102
-        super().show_message(kind, rtl_safe(text))
 
 
 def set_ltr(label: QLabel, text: str) -> None:
@@ -196,7 +188,7 @@ class ImportDialog(_WorkDialog):
         self.totals_label.setObjectName("importTotals")
         self.totals_label.setWordWrap(True)
         lay.addWidget(self.totals_label)
-        self.banner = SyncBanner()
+        self.banner = Banner()
         self.banner.setObjectName("importBanner")
         lay.addWidget(self.banner)
         row = QHBoxLayout()
@@ -325,7 +317,7 @@ class ConflictDialog(_WorkDialog):
         self.legend = QLabel(tr("Fields that differ are highlighted."))
         self.legend.setStyleSheet("color: #555;")
         lay.addWidget(self.legend)
-        self.banner = SyncBanner()
+        self.banner = Banner()
         lay.addWidget(self.banner)
         row = QHBoxLayout()
         self.close_button = QPushButton(tr("Close"))
@@ -449,7 +441,7 @@ class ApproveDialog(_WorkDialog):
         r.addWidget(choose)
         form.addRow(tr("Write the answer to:"), box)
         lay.addLayout(form)
-        self.banner = SyncBanner()
+        self.banner = Banner()
         self.banner.setObjectName("approveBanner")
         lay.addWidget(self.banner)
         row = QHBoxLayout()
@@ -562,7 +554,7 @@ class AcceptDialog(_WorkDialog):
         self.match_label.setWordWrap(True)
         form.addRow("", self.match_label)
         lay.addLayout(form)
-        self.banner = SyncBanner()
+        self.banner = Banner()
         self.banner.setObjectName("acceptBanner")
         lay.addWidget(self.banner)
         row = QHBoxLayout()
@@ -667,7 +659,7 @@ class RevokeDialog(_WorkDialog):
         self.reason.currentIndexChanged.connect(lambda _i: self._update())
         form.addRow(tr("Reason:"), self.reason)
         lay.addLayout(form)
-        self.banner = SyncBanner()
+        self.banner = Banner()
         self.banner.setObjectName("revokeBanner")
         lay.addWidget(self.banner)
         row = QHBoxLayout()

@@ -19,7 +19,7 @@ from nap_desktop.domain.codelists import CodeLists
 from nap_desktop.domain.records import RECORD_TYPES, FieldSpec
 from nap_desktop.errors import UserFacingError
 from nap_desktop.services.sync import BundleInfo, ConflictDetail, ConflictInfo, DeviceInfo, EnrolResult, ImportSummary
-from nap_desktop.ui.i18n import N_, fmt_int, is_rtl, ltr, pick, tr
+from nap_desktop.ui.i18n import N_, fmt_int, ltr, pick, rtl_safe, tr
 from nap_desktop.ui.widgets import code_label
 
 RowRole = Qt.ItemDataRole.UserRole + 2
@@ -53,17 +53,6 @@ REVOKE_REASONS = {
     "retired": N_("Taken out of service"),
     "other": N_("Other"),
 }
-
-
-def rtl_safe(text: str) -> str:
-    """Text for a word-wrapping label: in Urdu every line starts right to left.
-
-    NOTE: Qt takes a wrapped label's direction from each line's first letter, so a line that starts
-    with a unit code, a number or a path would be laid out left to right, at the wrong edge.
-    """
-    if not is_rtl():
-        return text
-    return "\n".join("\u200f" + line for line in text.split("\n"))
 
 
 def _latin(text: str) -> bool:

@@ -43,9 +43,9 @@ from nap_desktop.services import sync
 from nap_desktop.ui.errors import show_exception
 from nap_desktop.ui.i18n import fmt_int, ltr, tr
 from nap_desktop.ui.session import SessionRef
-from nap_desktop.ui.sync_dialogs import AcceptDialog, ApproveDialog, ConflictDialog, ImportDialog, RevokeDialog, SyncBanner, mono, table_view, unit_text
+from nap_desktop.ui.sync_dialogs import AcceptDialog, ApproveDialog, ConflictDialog, ImportDialog, RevokeDialog, mono, table_view, unit_text
 from nap_desktop.ui.sync_models import SITE_KINDS, BundleTableModel, ConflictTableModel, DeviceTableModel, group4, request_written_text, rtl_safe
-from nap_desktop.ui.widgets import heading
+from nap_desktop.ui.widgets import Banner, heading
 from nap_desktop.ui.workers import Op, OpContext, run_op
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class SyncView(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         top.addWidget(self.refresh_button)
         lay.addLayout(top)
-        self.banner = SyncBanner()
+        self.banner = Banner()
         self.banner.setObjectName("syncBanner")
         lay.addWidget(self.banner)
 

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from nap_desktop.security.passwords import password_problems, strength_score
-from nap_desktop.ui.i18n import N_, pick, tr, tr_known
+from nap_desktop.ui.i18n import N_, pick, rtl_safe, tr, tr_known
 
 if TYPE_CHECKING:
     from nap_desktop.domain.codelists import CodeList
@@ -62,7 +62,8 @@ def code_label(cl: CodeList | None, code: str | None) -> str:
 
 
 class Banner(QLabel):
-    """A coloured message strip above a form or page; hidden when empty."""
+    """A coloured message strip above a form or page; hidden when empty. In Urdu each of its lines
+    starts right to left, whatever its first letter (:func:`rtl_safe`)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,7 +75,7 @@ class Banner(QLabel):
     def show_message(self, kind: str, text: str) -> None:
         self.kind = kind
         self.setStyleSheet(_BANNER_STYLES[kind])
-        self.setText(text)
+        self.setText(rtl_safe(text))
         self.setVisible(bool(text))
 
     def clear_message(self) -> None:
@@ -93,7 +94,7 @@ class ErrorLabel(QLabel):
         self.hide()
 
     def set_error(self, text: str | None) -> None:
-        self.setText(text or "")
+        self.setText(rtl_safe(text or ""))
         self.setVisible(bool(text))
 
 

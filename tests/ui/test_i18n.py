@@ -212,3 +212,20 @@ def test_admin_sets_the_idle_minutes(qtbot: Any, circle_path: Path, open_ws: Any
     dlg = SettingsDialog(SessionRef(ws))
     qtbot.addWidget(dlg)
     assert not dlg.idle_spin.isEnabled() and dlg.idle_spin.value() == 3
+
+
+def test_in_urdu_every_banner_and_field_error_line_starts_right_to_left(qtbot: Any) -> None:
+    """Qt lays a wrapped line out from its first letter: a message starting with a unit code or a
+    path would sit at the left edge of an Urdu screen. Banners and field errors guard every line."""
+    from nap_desktop.ui.widgets import Banner, ErrorLabel
+
+    banner, error = Banner(), ErrorLabel()
+    qtbot.addWidget(banner)
+    qtbot.addWidget(error)
+    banner.show_message("info", "P-TORKHAM: 3\nE:/usb")
+    error.set_error("2026-13-01")
+    assert banner.text() == "P-TORKHAM: 3\nE:/usb" and error.text() == "2026-13-01", "English: text as given"
+    i18n.set_language("ur")
+    banner.show_message("info", "P-TORKHAM: 3\nE:/usb")
+    error.set_error("2026-13-01")
+    assert banner.text() == "\u200fP-TORKHAM: 3\n\u200fE:/usb" and error.text() == "\u200f2026-13-01"

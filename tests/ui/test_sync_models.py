@@ -9,7 +9,8 @@ from nap_desktop.domain.codelists import default_codelists
 from nap_desktop.domain.records import RECORD_TYPES
 from nap_desktop.services.sync import BundleInfo
 from nap_desktop.ui import i18n
-from nap_desktop.ui.sync_models import format_value, rtl_safe, seq_range
+from nap_desktop.ui.i18n import rtl_safe
+from nap_desktop.ui.sync_models import format_value, seq_range
 from nap_desktop.ui.sync_view import held_lines
 
 
@@ -38,6 +39,7 @@ def test_conflict_values_read_as_labels_and_stay_whole_in_urdu() -> None:
         assert format_value(person.field("phone"), "+92 300 7654321", cl) == "\u2066+92 300 7654321\u2069", "digits keep their order"
         assert format_value(person.field("sex"), "female", cl) == "خاتون"
         assert rtl_safe("P-TORKHAM\n/usb/file.napb") == "\u200fP-TORKHAM\n\u200f/usb/file.napb", "each line starts right to left"
+        assert rtl_safe(rtl_safe("P-TORKHAM")) == "\u200fP-TORKHAM", "applied twice: one mark"
         assert seq_range(3, 7) == "\u20663–7\u2069"
     finally:
         i18n.set_language("en")
