@@ -194,3 +194,18 @@ def test_an_op_whose_window_closed_with_its_progress_dialog_still_ends(qtbot: An
     QApplication.processEvents()
     assert op.result == "unlocked"
     assert not workers.busy()
+
+
+def test_work_that_finished_is_reported_done_even_if_cancel_came_too_late(qtbot: Any, shown_boxes: list[QMessageBox]) -> None:
+    """An import that committed must not be shown as cancelled: the user would import it again."""
+    done: list[object] = []
+
+    def work(op: workers.OpContext) -> Any:
+        yield Progress(1, 2, "")
+        op.cancel_event.set()  # the user presses Cancel while the last step commits
+        return "committed"
+
+    op = run_op(None, work).on_success(done.append)
+    op.start()
+    qtbot.waitUntil(lambda: op.done, timeout=5000)
+    assert done == ["committed"] and op.exception is None and shown_boxes == []
