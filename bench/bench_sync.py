@@ -138,11 +138,17 @@ def _import(hq: Path, bundle: Path) -> float:
 
 
 def _peak_rss(hq: Path, bundle: Path) -> int:
-    """Max RSS (bytes) of a fresh process that opens HQ and imports ``bundle``."""
+    """Peak RSS (bytes) of a fresh process that opens HQ and imports ``bundle``.
+
+    NOTE: the child's own high-water mark (``VmHWM``), not ``getrusage``'s ``ru_maxrss``: Linux
+    carries the address space a process had before ``exec`` into ``ru_maxrss``, and a child
+    started by ``subprocess`` (vfork) had the parent's, so ``ru_maxrss`` would report this
+    benchmark's own size (the rows it holds for the baseline) for any bundle.
+    """
     code = (
-        "import resource, sys; from pathlib import Path; from bench.bench_sync import _import; "
+        "import sys; from pathlib import Path; from bench.bench_sync import _import; "
         f"_import(Path({str(hq)!r}), Path({str(bundle)!r})); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
     return int(done.stdout.strip().splitlines()[-1]) * 1024
