@@ -21,7 +21,6 @@ With NAP_BENCH_CACHE=DIR the generated workspace is kept in DIR/returns-<N> and 
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import tempfile
 import time
@@ -31,7 +30,7 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
-from bench.common import Result
+from bench.common import Result, cached_workspace
 from nap_desktop.data.models import Unit
 from nap_desktop.reports import engine, returns
 from nap_desktop.security import crypto
@@ -97,29 +96,13 @@ def _workspace(tmp: Path, records: int) -> Path:
     return path
 
 
-def _cached_workspace(cache: Path, records: int) -> Path:
-    path = cache / f"returns-{records}"
-    done = cache / f"returns-{records}.complete"
-    if not done.is_file():
-        if path.exists():
-            shutil.rmtree(path)
-        cache.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix="generating-", dir=cache))
-        try:
-            _workspace(work, records).rename(path)
-        finally:
-            shutil.rmtree(work)
-        done.write_text("generated\n")
-    return path
-
-
 def run() -> list[Result]:
     records = _records()
     label = f"{records // 1000}k" if records < 1_000_000 else f"{records / 1_000_000:g}M"
     cache = os.environ.get("NAP_BENCH_CACHE")
     period = returns.parse_month(MONTH)
     with tempfile.TemporaryDirectory(prefix="nap-bench-") as d:
-        path = _cached_workspace(Path(cache), records) if cache else _workspace(Path(d), records)
+        path = cached_workspace(Path(cache), f"returns-{records}", lambda folder: _workspace(folder, records)) if cache else _workspace(Path(d), records)
         ws = open_workspace(path, f"head.{UNIT.lower()}", PW)
         try:
             units = sorted(ws.subtree(UNIT))

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import shutil
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -47,3 +50,23 @@ def median_time(fn: Callable[[], object], *, repeat: int = 5, setup: Callable[[]
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def cached_workspace(cache: Path, name: str, make: Callable[[Path], Path]) -> Path:
+    """The workspace ``cache/name``, made once by ``make(folder)`` (``NAP_BENCH_CACHE``).
+
+    It is made in a temporary folder beside it and marked complete only when done, so an
+    interrupted generation is never reused.
+    """
+    path, done = cache / name, cache / f"{name}.complete"
+    if not done.is_file():
+        if path.exists():
+            shutil.rmtree(path)
+        cache.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="generating-", dir=cache))
+        try:
+            make(work).rename(path)
+        finally:
+            shutil.rmtree(work)
+        done.write_text("generated\n")
+    return path
