@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -33,7 +34,7 @@ from PySide6.QtWidgets import (
 from nap_desktop.errors import Cancelled
 from nap_desktop.services import sync
 from nap_desktop.ui.errors import show_exception
-from nap_desktop.ui.i18n import fmt_int, ltr, pick, rtl_safe, tr
+from nap_desktop.ui.i18n import fmt_int, ltr, pick, rtl_safe, tr, tr_known
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.sync_models import (
     REVOKE_REASONS,
@@ -308,6 +309,8 @@ class ConflictDialog(_WorkDialog):
         self.meta = QLabel()
         self.meta.setObjectName("conflictMeta")
         self.meta.setWordWrap(True)
+        for label in (self.explain, self.meta):  # wrapped text keeps its lines; the table gives way
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         lay.addWidget(self.meta)
         self.model = CompareModel(ref.codelists, self)
         self.table = table_view("compareTable")
@@ -362,8 +365,9 @@ class ConflictDialog(_WorkDialog):
         if info.reason == "locked":
             self.explain.setText(
                 tr("This change is dated in a month whose monthly return is approved, so it was not applied: the approved figures stay as they are. Nothing was lost; the incoming version waits here.")
-                + ("\n" + detail.locked if detail.locked else "")
             )
+            if detail.locked:
+                self.banner.show_message("info", tr_known(detail.locked))
         self.keep_button.setVisible(info.local_version != 0)  # a new record has no version here to keep
         self.take_button.setToolTip(tr("The month's return must be unlocked first.") if detail.locked else "")
         if detail.masked:

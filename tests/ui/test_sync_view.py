@@ -277,7 +277,7 @@ def test_a_late_record_of_an_approved_month_waits_in_the_queue_until_the_unlock(
     dlg = view.dialog
     assert isinstance(dlg, ConflictDialog)
     wait_idle(qtbot)
-    assert "approved" in dlg.explain.text() and "unlock" in dlg.explain.text()
+    assert "approved" in dlg.explain.text() and "unlock" in dlg.banner.text(), "why it waits, and what to unlock"
     assert dlg.keep_button.isHidden(), "a new record has no version here to keep"
     assert not dlg.take_button.isEnabled() and "unlocked" in dlg.take_button.toolTip()
     dlg.reject()
