@@ -291,8 +291,7 @@ def _indicators_on_pg(cluster: Any, tmp: Path) -> list[Result]:
 
     records = _records()
     label = f"{records // 1000}k" if records < 1_000_000 else f"{records / 1_000_000:g}M"
-    cache = os.environ.get("NAP_BENCH_CACHE")
-    src = bench_indicators._cached_workspace(Path(cache), records) if cache else bench_indicators._workspace(tmp / "ind", records)
+    src = bench_indicators.workspace(tmp / "ind", records)
     url = cluster.create_database("indicators")
     t0 = time.perf_counter()
     source = open_workspace(src, "analyst", bench_indicators.PW)  # brings a cached store to the current schema

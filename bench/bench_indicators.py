@@ -91,12 +91,18 @@ def _workspace(tmp: Path, records: int) -> Path:
     return path
 
 
+def workspace(tmp: Path, records: int) -> Path:
+    """The benchmark's workspace of ``records`` records: made in ``tmp``, or once in ``NAP_BENCH_CACHE``."""
+    if cache := os.environ.get("NAP_BENCH_CACHE"):
+        return cached_workspace(Path(cache), f"indicators-{records}", lambda folder: _workspace(folder, records))
+    return _workspace(tmp, records)
+
+
 def run() -> list[Result]:
     records = _records()
     label = f"{records // 1000}k" if records < 1_000_000 else f"{records / 1_000_000:g}M"
-    cache = os.environ.get("NAP_BENCH_CACHE")
     with tempfile.TemporaryDirectory(prefix="nap-bench-") as d:
-        path = cached_workspace(Path(cache), f"indicators-{records}", lambda folder: _workspace(folder, records)) if cache else _workspace(Path(d), records)
+        path = workspace(Path(d), records)
         ws = open_workspace(path, "analyst", PW)
         try:
 
