@@ -236,6 +236,9 @@ def cmd_sync_pull(ctx: Ctx) -> int:
 
 def cmd_sync_link(ctx: Ctx) -> int:
     """Show or set how this workspace reaches HQ's server (address, proxy, CA file, schedule)."""
+    from dataclasses import asdict
+
+    from nap_desktop.services.field_config import managed
     from nap_desktop.services.link import get_settings, set_settings
 
     a = ctx.args
@@ -244,7 +247,14 @@ def cmd_sync_link(ctx: Ctx) -> int:
         changes["auto"] = a.auto == "on"
     with ctx.open() as ws:
         s = set_settings(ws, **changes) if any(v is not None for v in changes.values()) else get_settings(ws)
+        hq = managed(ws)
+        by_hq = {local: hq[name] for local, name in (("server_url", "server_url"), ("interval_minutes", "sync_interval_minutes")) if name in hq}
+    if ctx.args.json:
+        ctx.out({**asdict(s), "set_by_hq": by_hq})
+        return EXIT_OK
     ctx.out(s)
+    for local, version in by_hq.items():
+        print(f"{local} is set by HQ (field settings version {version}): ask HQ to change it.")
     return EXIT_OK
 
 

@@ -96,10 +96,12 @@ def cmd_sync_import(ctx: Ctx) -> int:
 
 def cmd_sync_status(ctx: Ctx) -> int:
     """Show enrolment, pending changes, bundles waiting for receipts, held bundles and conflicts."""
+    from nap_desktop.services.field_config import managed
     from nap_desktop.services.sync import sync_status
 
     with ctx.open() as ws:
         st = sync_status(ws)
+        by_hq = managed(ws)
     if ctx.args.json:
         ctx.out(st)
         return EXIT_OK
@@ -110,7 +112,8 @@ def cmd_sync_status(ctx: Ctx) -> int:
         print("Not enrolled with HQ yet: run `nap-desktop enrol request`.")
     if st.site_kind != "hq":
         print(f"Changes not yet exported: {st.pending_records} records. Exported up to {st.exported_seq}, acknowledged up to {st.acked_seq}.")
-        print(f"Bundles waiting for HQ's receipt: {len(st.unacknowledged)}. Personal data kept {st.retention_days} days after HQ's receipt.")
+        retention = f" (set by HQ, field settings version {by_hq['retention_days']})" if "retention_days" in by_hq else ""
+        print(f"Bundles waiting for HQ's receipt: {len(st.unacknowledged)}. Personal data kept {st.retention_days} days after HQ's receipt{retention}.")
     for bid, unit, note in st.held:
         print(f"Held bundle {bid[:8]} from {unit}: {note}")
     print(f"Open conflicts: {st.open_conflicts}")

@@ -13,6 +13,19 @@ A device takes a config bundle from a USB stick (``sync import``) or from the in
 device's) through the same import as receipts and registries (registries, then receipts, then
 config, then changes). A version older than the one applied is refused, as is another document
 under the version applied; the same version again changes nothing. Applying is audited.
+
+What the applied version sets is HQ-managed on the device (:func:`managed`): the local setters
+(``settings.set_idle_lock_minutes``, ``sync.set_retention``, ``link.set_settings``) refuse to change
+it, with a :class:`~nap_desktop.errors.ValidationError` in English and Urdu, and audit the refusal
+(``settings.change_refused``). A setting HQ leaves out (``None``) stays the device's own, also when
+a newer version leaves out a setting an older one set. An HQ workspace manages nothing this way.
+
+``META_APPLIED`` holds ``{"version", "sha256", "settings"}`` (the settings applied, by name). A row
+written before ``settings`` was kept has only the version and hash: which settings that version set
+is then read from the audit entry that recorded applying it (``sync.config_applied``, written in the
+same transaction, its detail naming each setting set); if that entry cannot be found, every field
+setting counts as set by HQ (a refusal the next version lifts, rather than a setting HQ decided left
+open to local change).
 """
 
 from __future__ import annotations
@@ -24,9 +37,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nap_desktop.data.meta import get_meta, lock_meta, set_meta
+from nap_desktop.data.models import AuditEntry
 from nap_desktop.errors import BundleRejected, ConfigRefused, SyncError, ValidationError
 from nap_desktop.security.permissions import Perm
 from nap_desktop.services import link, settings, sync
@@ -36,7 +51,7 @@ from nap_desktop.sync import registry as reg
 FORMAT = "nap-config/1"
 META_DRAFT = "hq.field_config.draft"  # HQ: the settings the next publication carries (JSON)
 META_PUBLISHED = "hq.field_config.published"  # HQ: the last published document (JSON)
-META_APPLIED = "sync.field_config"  # device: {"version", "sha256"} of the document applied here
+META_APPLIED = "sync.field_config"  # device: {"version", "sha256", "settings"} of the document applied here
 MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 7, 3650
 MIN_INTERVAL, MAX_INTERVAL = 1, 1440
 
@@ -91,9 +106,18 @@ class PublishResult:
 # --- checks ---------------------------------------------------------------------------------------
 
 
+_WHAT_UR = {
+    "retention_days": "ذاتی ڈیٹا رکھنے کی مدت (دن)",
+    "idle_lock_minutes": "لاک ہونے کا وقت (منٹ)",
+    "sync_interval_minutes": "ہیڈکوارٹر سے رابطے کا وقفہ (منٹ)",
+}
+
+
 def _whole(value: object, name: str, lo: int, hi: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValidationError(f"{what} must be a whole number from {lo} to {hi}.", {name: "range"})
+        raise ValidationError(
+            f"{what} must be a whole number from {lo} to {hi}.", {name: "range"}, fields_ur={name: f"{_WHAT_UR[name]} {lo} سے {hi} تک کا پورا عدد ہو۔"}
+        )
     return value
 
 
@@ -117,7 +141,7 @@ def check_settings(values: dict[str, Any]) -> FieldSettings:
         out["sync_interval_minutes"] = _whole(values["sync_interval_minutes"], "sync_interval_minutes", MIN_INTERVAL, MAX_INTERVAL, "The sync interval in minutes")
     if values.get("server_url") is not None:
         if not isinstance(values["server_url"], str):
-            raise ValidationError("The HQ server address must be text.", {"server_url": "invalid"})
+            raise ValidationError("The HQ server address must be text.", {"server_url": "invalid"}, fields_ur={"server_url": "ہیڈکوارٹر کے سرور کا پتہ متن ہو۔"})
         out["server_url"] = link.check_server_url(values["server_url"])
     return FieldSettings(**out)
 
@@ -236,6 +260,87 @@ def applied_version(s: Session) -> int:
     return int(json.loads(text)["version"]) if text else 0
 
 
+def applied_settings(s: Session) -> tuple[int, frozenset[str]]:
+    """Device: the version of HQ's field settings applied here (0: none) and the settings it set.
+
+    A row from before the applied settings were kept names no settings: they are read from the
+    audit entry that recorded applying that version, or, without one, taken to be all of them.
+    """
+    text = get_meta(s, META_APPLIED)
+    if not text:
+        return 0, frozenset()
+    doc = json.loads(text)
+    version = int(doc["version"])
+    if isinstance(doc.get("settings"), dict):
+        return version, frozenset(doc["settings"]) & frozenset(SETTING_NAMES)
+    q = select(AuditEntry.detail).where(AuditEntry.action == "sync.config_applied").order_by(AuditEntry.seq.desc())
+    for detail in s.scalars(q):
+        values = json.loads(detail or "{}")
+        if values.get("version") == version:
+            return version, frozenset(values) & frozenset(SETTING_NAMES)
+    return version, frozenset(SETTING_NAMES)  # NOTE: unknown: refuse local changes until HQ's next version
+
+
+def managed(ws: Workspace) -> dict[str, int]:
+    """The settings HQ's field settings set on this device: setting name -> field settings version.
+
+    Empty at HQ and on a device that applied none. Any signed-in user may read it (the GUI and CLI
+    show which settings HQ decides).
+    """
+    ws.require(Perm.WORKSPACE_VIEW)
+    if ws.wf.site_kind == "hq":
+        return {}
+    with ws.sf() as s:
+        version, names = applied_settings(s)
+    return {name: version for name in SETTING_NAMES if name in names}
+
+
+_MANAGED_EN = {
+    "retention_days": "how many days personal data stays after HQ's receipt on every field laptop",
+    "idle_lock_minutes": "the idle lock time for every field laptop",
+    "server_url": "the HQ server address for every field laptop",
+    "sync_interval_minutes": "how often every field laptop looks for HQ",
+}
+_MANAGED_UR = {
+    "retention_days": "ہیڈکوارٹر ہر فیلڈ لیپ ٹاپ کے لیے طے کرتا ہے کہ ہیڈکوارٹر کی رسید کے بعد ذاتی ڈیٹا کتنے دن رہے",
+    "idle_lock_minutes": "ہیڈکوارٹر ہر فیلڈ لیپ ٹاپ کے لیے لاک ہونے کا وقت طے کرتا ہے",
+    "server_url": "ہیڈکوارٹر ہر فیلڈ لیپ ٹاپ کے لیے ہیڈکوارٹر کے سرور کا پتہ طے کرتا ہے",
+    "sync_interval_minutes": "ہیڈکوارٹر طے کرتا ہے کہ ہر فیلڈ لیپ ٹاپ کتنی دیر بعد ہیڈکوارٹر سے رابطہ کرے",
+}
+
+
+def local_change_refusal(ws: Workspace, s: Session, changing: tuple[str, ...]) -> ValidationError | None:
+    """Device: the refusal of a local change to settings HQ sets (``None``: the change may go on).
+
+    ``changing`` names the field settings (:data:`SETTING_NAMES`) whose value the caller is about
+    to change. Called inside the caller's write transaction, so that a config bundle applied
+    meanwhile cannot slip between the check and the write. The caller leaves the transaction and
+    hands the refusal to :func:`refuse_local_change`.
+    """
+    if ws.wf.site_kind == "hq":
+        return None
+    version, names = applied_settings(s)
+    hit = [n for n in changing if n in names]
+    if not hit:
+        return None
+    name = hit[0]
+    return ValidationError(
+        f"HQ sets {_MANAGED_EN[name]} (field settings version {version}); ask HQ to change it.",
+        {name: "hq_managed"},
+        fields_ur={name: f"{_MANAGED_UR[name]} (فیلڈ ترتیبات کا ورژن {version})؛ اسے بدلوانے کے لیے ہیڈکوارٹر سے کہیں۔"},
+    )
+
+
+def refuse_local_change(ws: Workspace, refusal: ValidationError) -> None:
+    """Audits a refusal from :func:`local_change_refusal` in a transaction of its own, then raises it."""
+    (name,) = refusal.fields
+    with ws.sf() as s:
+        version, _ = applied_settings(s)
+    with ws.sf.begin() as s:
+        ws.audit(s, "settings.change_refused", object_type="setting", object_id=name, detail={"reason": "hq_managed", "version": version})
+    raise refusal
+
+
 def check(s: Session, doc: object) -> FieldConfig:
     """Device: reads a config document from HQ's bundle; refused if it may not replace the one applied.
 
@@ -270,7 +375,7 @@ def apply(ws: Workspace, s: Session, config: FieldConfig) -> bool:
         set_meta(s, link.KEY_SERVER_URL, values.server_url)
     if values.sync_interval_minutes is not None:
         set_meta(s, link.KEY_INTERVAL, str(values.sync_interval_minutes))
-    row.value = json.dumps({"version": config.version, "sha256": config.sha256})
+    row.value = json.dumps({"version": config.version, "sha256": config.sha256, "settings": values.as_dict()}, sort_keys=True)
     detail: dict[str, Any] = {"version": config.version}
     detail.update({k: (v if isinstance(v, int) else True) for k, v in values.as_dict().items()})
     ws.audit(s, "sync.config_applied", object_type="setting", object_id="field_config", unit=ws.wf.unit, detail=detail)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from nap_desktop.data.meta import set_meta
+from nap_desktop.data.meta import get_meta, set_meta
 from nap_desktop.data.models import Meta
 from nap_desktop.data.sync_models import SyncBundle, SyncKey
 from nap_desktop.errors import SyncError, ValidationError
@@ -69,9 +69,15 @@ def check_server_url(url: str) -> str:
     """``https://host[:port]`` (``http://`` only for a loopback address), without path or query."""
     u = urllib.parse.urlsplit(url.strip())
     if u.scheme not in ("https", "http") or not u.hostname or u.query or u.fragment or u.path not in ("", "/") or u.username or u.password:
-        raise ValidationError("The HQ server address must look like https://hq.example:8443 (no path).", {"server_url": "invalid"})
+        raise ValidationError(
+            "The HQ server address must look like https://hq.example:8443 (no path).", {"server_url": "invalid"},
+            fields_ur={"server_url": "ہیڈکوارٹر کے سرور کا پتہ https://hq.example:8443 کی طرح ہو (کوئی راستہ نہیں)۔"},
+        )
     if u.scheme == "http" and not _is_loopback(u.hostname):
-        raise ValidationError("The HQ server must be reached over https:// (plain http only on this computer, for tests).", {"server_url": "insecure"})
+        raise ValidationError(
+            "The HQ server must be reached over https:// (plain http only on this computer, for tests).", {"server_url": "insecure"},
+            fields_ur={"server_url": "ہیڈکوارٹر کے سرور سے رابطہ https:// پر ہو (سادہ http صرف اسی کمپیوٹر پر، جانچ کے لیے)۔"},
+        )
     return f"{u.scheme}://{u.netloc}"
 
 
@@ -106,7 +112,13 @@ def set_settings(
     interval_minutes: int | None = None,
     auto: bool | None = None,
 ) -> LinkSettings:
-    """Changes the given settings (``""`` clears the server, proxy or CA file). Administrators only."""
+    """Changes the given settings (``""`` clears the server, proxy or CA file). Administrators only.
+
+    Raises:
+        ValidationError: a malformed address, proxy or interval, a missing CA file; or (audited)
+            HQ's field settings set the server address or the interval on this device and the call
+            would change it (``field_config.managed``): then nothing changes.
+    """
     ws.require(Perm.SETTINGS_MANAGE)
     values: dict[str, str] = {}
     if server_url is not None:
@@ -123,10 +135,20 @@ def set_settings(
         values["interval_minutes"] = str(interval_minutes)
     if auto is not None:
         values["auto"] = "1" if auto else "0"
+    from nap_desktop.services import field_config  # it imports this module: imported here, not at the top
+
     with ws.sf.begin() as s:
-        for k, v in values.items():
-            set_meta(s, _PREFIX + k, v)
-        ws.audit(s, "link.settings_changed", detail={k: True for k in values})
+        changing = tuple(
+            name for key, name in (("server_url", "server_url"), ("interval_minutes", "sync_interval_minutes"))
+            if key in values and get_meta(s, _PREFIX + key, "" if key == "server_url" else str(DEFAULT_INTERVAL_MINUTES)) != values[key]
+        )
+        refusal = field_config.local_change_refusal(ws, s, changing) if changing else None
+        if refusal is None:
+            for k, v in values.items():
+                set_meta(s, _PREFIX + k, v)
+            ws.audit(s, "link.settings_changed", detail={k: True for k in values})
+    if refusal is not None:
+        field_config.refuse_local_change(ws, refusal)
     return get_settings(ws)
 
 

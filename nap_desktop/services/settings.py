@@ -46,7 +46,8 @@ def set_idle_lock_minutes(ws: Workspace, minutes: int) -> int:
 
     Raises:
         PermissionDenied: (audited) the role may not manage settings.
-        ValidationError: ``minutes`` is not a whole number from 1 to 120.
+        ValidationError: ``minutes`` is not a whole number from 1 to 120; or (audited) HQ's field
+            settings set the idle lock on this device and ``minutes`` differs (``field_config.managed``).
     """
     ws.require(Perm.SETTINGS_MANAGE, object_type="setting", object_id="idle_lock_minutes")
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not MIN_IDLE_MINUTES <= minutes <= MAX_IDLE_MINUTES:
@@ -55,10 +56,16 @@ def set_idle_lock_minutes(ws: Workspace, minutes: int) -> int:
             {"idle_lock_minutes": "range"},
             fields_ur={"idle_lock_minutes": f"لاک ہونے کا وقت {MIN_IDLE_MINUTES} سے {MAX_IDLE_MINUTES} منٹ کے درمیان پورا عدد ہو۔"},
         )
+    from nap_desktop.services import field_config  # it imports this module: imported here, not at the top
+
     with ws.sf.begin() as s:
         meta = s.get(Meta, IDLE_LOCK_KEY)
         old = None if meta is None else meta.value
-        set_meta(s, IDLE_LOCK_KEY, str(minutes))
-        if old != str(minutes):
-            ws.audit(s, "settings.changed", object_type="setting", object_id="idle_lock_minutes", detail={"old": old, "new": minutes})
+        refusal = field_config.local_change_refusal(ws, s, ("idle_lock_minutes",)) if old != str(minutes) else None
+        if refusal is None:
+            set_meta(s, IDLE_LOCK_KEY, str(minutes))
+            if old != str(minutes):
+                ws.audit(s, "settings.changed", object_type="setting", object_id="idle_lock_minutes", detail={"old": old, "new": minutes})
+    if refusal is not None:
+        field_config.refuse_local_change(ws, refusal)
     return minutes

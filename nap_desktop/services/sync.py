@@ -1692,12 +1692,26 @@ def _advance_acked(s: Session) -> None:
 
 
 def set_retention(ws: Workspace, days: int) -> None:
+    """Administrators: days personal data stays after HQ's receipt. Audited.
+
+    Raises:
+        SyncError: not 7 to 3650 days.
+        ValidationError: (audited) HQ's field settings set the retention on this device and
+            ``days`` differs (``field_config.managed``).
+    """
+    from nap_desktop.services import field_config
+
     ws.require(Perm.SETTINGS_MANAGE)
     if not 7 <= days <= 3650:
         raise SyncError("The retention period must be between 7 and 3650 days.")
     with ws.sf.begin() as s:
-        _set_meta(s, META_RETENTION, str(days))
-        ws.audit(s, "sync.retention_set", detail={"days": days})
+        old = _meta(s, META_RETENTION, str(DEFAULT_RETENTION_DAYS))
+        refusal = field_config.local_change_refusal(ws, s, ("retention_days",)) if old != str(days) else None
+        if refusal is None:
+            _set_meta(s, META_RETENTION, str(days))
+            ws.audit(s, "sync.retention_set", detail={"days": days})
+    if refusal is not None:
+        field_config.refuse_local_change(ws, refusal)
 
 
 def purge_acknowledged(ws: Workspace, *, now: datetime | None = None) -> int:

@@ -40,6 +40,8 @@ present: Callable[[QMessageBox], None] = _exec_box
 def user_message(exc: UserFacingError) -> str:
     """The message of a user-facing error in the UI language."""
     if language() == "ur":
+        if isinstance(exc, ValidationError) and exc.fields_ur and set(exc.fields.values()) == {"hq_managed"}:
+            return "\n".join(exc.fields_ur.values())  # a setting HQ decides: nothing to correct here
         if isinstance(exc, ValidationError) and exc.fields_ur:
             return tr("Please correct the marked fields:") + "\n" + "\n".join(f"• {v}" for v in exc.fields_ur.values())
         if isinstance(exc, LoginThrottled):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from nap_desktop.data.meta import get_meta, set_meta
 from nap_desktop.data.models import AuditEntry
 from nap_desktop.errors import BundleDamaged, BundleRejected, ConfigRefused, PermissionDenied, ValidationError
 from nap_desktop.services import field_config, link, settings, sync
@@ -204,3 +205,117 @@ def test_a_config_bundle_older_than_the_registry_in_use_still_applies_its_settin
     assert sync.import_bundle(post, _for(r, post)).outcome == "applied"
     assert sync.sync_status(post).registry_version == version  # the config bundle's older registry was left aside
     assert _field_state(post)[0] == 30
+
+
+# --- what HQ set is HQ's on the device -------------------------------------------------------------
+
+
+def _refusals(ws: Workspace) -> list[tuple[str, str, dict[str, object]]]:
+    with ws.sf() as s:
+        rows = s.execute(select(AuditEntry.actor, AuditEntry.object_id, AuditEntry.detail).where(AuditEntry.action == "settings.change_refused").order_by(AuditEntry.seq)).all()
+    return [(actor, oid, json.loads(detail)) for actor, oid, detail in rows]
+
+
+def test_a_device_refuses_a_local_change_of_what_hq_set_and_keeps_the_rest_editable(net: Net, tmp_path: Path) -> None:
+    post = net.posts[0]
+    link.set_settings(post, proxy="http://proxy.example:3128")
+    r = _publish(net, tmp_path / "usb", retention_days=30, idle_lock_minutes=5, server_url="https://hq.example:8443")
+    sync.import_bundle(post, _for(r, post))
+    assert field_config.managed(post) == {"retention_days": 1, "idle_lock_minutes": 1, "server_url": 1}
+    before = (_field_state(post), link.get_settings(post).proxy)
+
+    with pytest.raises(ValidationError) as idle:
+        settings.set_idle_lock_minutes(post, 7)
+    assert idle.value.message == "HQ sets the idle lock time for every field laptop (field settings version 1); ask HQ to change it."
+    assert idle.value.fields_ur["idle_lock_minutes"].startswith("ہیڈکوارٹر ہر فیلڈ لیپ ٹاپ کے لیے لاک ہونے کا وقت طے کرتا ہے (فیلڈ ترتیبات کا ورژن 1)")
+    with pytest.raises(ValidationError, match=r"^HQ sets how many days personal data stays after HQ's receipt on every field laptop \(field settings version 1\)"):
+        sync.set_retention(post, 90)
+    with pytest.raises(ValidationError, match=r"^HQ sets the HQ server address for every field laptop \(field settings version 1\); ask HQ to change it\.$"):
+        link.set_settings(post, server_url="https://other.example:8443", proxy="")  # the proxy is not cleared either
+    with pytest.raises(ValidationError, match="HQ server address"):
+        link.set_settings(post, server_url="")
+    assert (_field_state(post), link.get_settings(post).proxy) == before == ((30, 5, "https://hq.example:8443", 15), "http://proxy.example:3128")
+    assert _refusals(post) == [
+        ("admin", "idle_lock_minutes", {"reason": "hq_managed", "version": 1}),
+        ("admin", "retention_days", {"reason": "hq_managed", "version": 1}),
+        ("admin", "server_url", {"reason": "hq_managed", "version": 1}),
+        ("admin", "server_url", {"reason": "hq_managed", "version": 1}),
+    ]
+
+    # what HQ left to the device stays the device's own; HQ's own value again changes nothing
+    link.set_settings(post, interval_minutes=30, proxy="", server_url="https://hq.example:8443")
+    settings.set_idle_lock_minutes(post, 5)
+    sync.set_retention(post, 30)
+    assert _field_state(post) == (30, 5, "https://hq.example:8443", 30) and link.get_settings(post).proxy == ""
+    assert len(_refusals(post)) == 4
+
+    admin = net.hq_ws(ADMIN)
+    try:
+        assert field_config.managed(admin) == {}  # HQ decides; nothing is decided for it
+        link.set_server_settings(admin, max_bundle_mb=100)
+    finally:
+        admin.lock()
+
+
+def test_a_newer_version_that_leaves_a_setting_out_makes_it_editable_again(net: Net, tmp_path: Path) -> None:
+    post = net.posts[0]
+    v1 = _publish(net, tmp_path / "v1", retention_days=30, idle_lock_minutes=5)
+    sync.import_bundle(post, _for(v1, post))
+    with pytest.raises(ValidationError, match="idle lock time"):
+        settings.set_idle_lock_minutes(post, 8)
+    admin = net.hq_ws(ADMIN)
+    try:
+        field_config.set_field_config(admin, clear=("idle_lock_minutes",))
+        v2 = field_config.publish_field_config(admin, tmp_path / "v2")
+    finally:
+        admin.lock()
+    assert v2.version == 2
+    sync.import_bundle(post, _for(v2, post))
+    assert field_config.managed(post) == {"retention_days": 2}
+    assert settings.set_idle_lock_minutes(post, 8) == 8
+    assert settings.idle_lock_minutes(post) == 8
+    with pytest.raises(ValidationError, match=r"\(field settings version 2\)"):
+        sync.set_retention(post, 60)
+    assert sync.sync_status(post).retention_days == 30
+
+
+def test_a_device_that_applied_hqs_settings_before_they_were_kept_reads_them_from_its_audit_log(net: Net, tmp_path: Path) -> None:
+    post = net.posts[0]
+    r = _publish(net, tmp_path / "usb", idle_lock_minutes=5)
+    sync.import_bundle(post, _for(r, post))
+    with post.sf.begin() as s:  # the row as the previous release wrote it: version and hash only
+        row = json.loads(get_meta(s, field_config.META_APPLIED))
+        set_meta(s, field_config.META_APPLIED, json.dumps({"version": row["version"], "sha256": row["sha256"]}))
+    assert field_config.managed(post) == {"idle_lock_minutes": 1}  # from the sync.config_applied entry of version 1
+    with pytest.raises(ValidationError, match="idle lock time"):
+        settings.set_idle_lock_minutes(post, 9)
+    assert sync.set_retention(post, 60) is None and sync.sync_status(post).retention_days == 60
+    with post.sf.begin() as s:  # a version whose applying left no audit entry: every setting counts as HQ's
+        set_meta(s, field_config.META_APPLIED, json.dumps({"version": 7, "sha256": row["sha256"]}))
+    assert field_config.managed(post) == dict.fromkeys(field_config.SETTING_NAMES, 7)
+    with pytest.raises(ValidationError, match=r"version 7"):
+        sync.set_retention(post, 90)
+
+
+def test_the_cli_shows_what_hq_set_and_refuses_to_change_it(tmp_path: Path) -> None:
+    from tests.cli.test_cli import nap, ok, user_error
+    from tests.conftest import ADMIN_PW
+
+    net = make_net(tmp_path, 1)
+    try:
+        post = net.posts[0]
+        r = _publish(net, tmp_path / "usb", retention_days=30, server_url="https://hq.example:8443")
+        sync.import_bundle(post, _for(r, post))
+    finally:
+        net.close()
+    base = ("--workspace", str(post.path), "--user", ADMIN, "--password-stdin")
+    pw = ADMIN_PW + "\n"
+    shown = ok(nap("sync", "link", *base, stdin=pw))
+    assert "server_url is set by HQ (field settings version 1): ask HQ to change it." in shown
+    assert "interval_minutes is set by HQ" not in shown
+    assert json.loads(ok(nap("sync", "link", *base, "--json", stdin=pw)))["set_by_hq"] == {"server_url": 1}
+    user_error(nap("sync", "link", *base, "--server", "https://other.example", stdin=pw), "HQ sets the HQ server address for every field laptop (field settings version 1)")
+    ok(nap("sync", "link", *base, "--interval-minutes", "20", stdin=pw))
+    status = ok(nap("sync", "status", *base, stdin=pw))
+    assert "Personal data kept 30 days after HQ's receipt (set by HQ, field settings version 1)." in status
+    user_error(nap("sync", "purge", *base, "--retention-days", "90", stdin=pw), "HQ sets how many days personal data stays")
