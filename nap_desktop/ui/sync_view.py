@@ -3,7 +3,8 @@
 
 - Status: enrolled or not, unit, key registry (version, expiry), HQ's key fingerprint, this
   computer's key, changes not yet sent, bundles awaiting HQ's receipt, held bundles and the
-  changes they wait for, open conflicts, how long personal data stays after HQ's receipt.
+  changes they wait for, open conflicts, how long personal data stays after HQ's receipt (not
+  editable, "Set by HQ (version N)", when HQ's field settings decide it: ``field_config.managed``).
 - Actions by site and role (``ws.can``): export to a folder / USB stick (a circle also forwards its
   posts' bundles), import several files (dry run first, ``sync_dialogs.ImportDialog``); at HQ the
   administrator approves enrolment requests, revokes devices and writes registry bundles; in the
@@ -39,10 +40,11 @@ from PySide6.QtWidgets import (
 
 from nap_desktop.errors import Cancelled
 from nap_desktop.security.permissions import Perm
-from nap_desktop.services import sync
+from nap_desktop.services import field_config, sync
 from nap_desktop.ui.errors import show_exception
 from nap_desktop.ui.i18n import fmt_int, ltr, tr
 from nap_desktop.ui.session import SessionRef
+from nap_desktop.ui.settings_dialog import set_by_hq_text
 from nap_desktop.ui.sync_dialogs import AcceptDialog, ApproveDialog, ConflictDialog, ImportDialog, RevokeDialog, mono, table_view, unit_text
 from nap_desktop.ui.sync_models import SITE_KINDS, BundleTableModel, ConflictTableModel, DeviceTableModel, group4, request_written_text, rtl_safe
 from nap_desktop.ui.widgets import Banner, heading
@@ -61,6 +63,7 @@ class SyncSnapshot:
     bundles: list[sync.BundleInfo]
     conflicts: list[sync.ConflictInfo] | None
     devices: list[sync.DeviceInfo] | None
+    managed: dict[str, int]  # settings HQ's field settings decide here -> version (field_config.managed)
 
 
 def held_lines(bundles: list[sync.BundleInfo]) -> list[str]:
@@ -205,6 +208,12 @@ class SyncView(QWidget):
         self.retention_button.setObjectName("retentionButton")
         self.retention_button.setAutoDefault(False)
         self.retention_button.clicked.connect(lambda: self.change_retention())
+        self.retention_note = QLabel()
+        self.retention_note.setObjectName("retentionNote")
+        self.retention_note.setStyleSheet("color: #555;")
+        self.retention_note.hide()
+        if self.field:
+            grid.addWidget(self.retention_note, len(rows), 1)
         if self.may_retention:
             grid.addWidget(self.retention_button, len(rows) - 1, 2, Qt.AlignmentFlag.AlignTop)
         else:
@@ -267,6 +276,7 @@ class SyncView(QWidget):
                 sync.list_bundles(ws),
                 sync.list_conflicts(ws) if conflicts else None,
                 sync.list_devices(ws) if devices else None,
+                field_config.managed(ws),
             )
 
         return run_op(self, load).on_success(self._show).start()
@@ -294,6 +304,9 @@ class SyncView(QWidget):
             self._set("pending", fmt_int(st.pending_records))
             self._set("unacked", fmt_int(len(st.unacknowledged)))
             self._set("retention", tr("{n} days").format(n=fmt_int(st.retention_days)))
+            hq_version = snap.managed.get("retention_days")
+            self.retention_note.setText(rtl_safe(set_by_hq_text(hq_version)) if hq_version is not None else "")
+            self.retention_note.setVisible(hq_version is not None)
         held = held_lines(snap.bundles)
         self._set("held", "\n".join(held) if held else tr("none"))
         self.info["held"].setStyleSheet("color: #8a5a00;" if held else "")
@@ -329,6 +342,9 @@ class SyncView(QWidget):
         self.accept_button.setEnabled(ready)
         self.approve_button.setEnabled(ready)
         self.registry_button.setEnabled(ready)
+        hq_retention = self.snapshot.managed.get("retention_days") if self.snapshot else None
+        self.retention_button.setEnabled(ready and hq_retention is None)
+        self.retention_button.setToolTip(tr("HQ decides this for every field laptop; ask HQ to change it.") if hq_retention is not None else "")
         for b, why in ((self.export_button, tr("Enrol this workspace with HQ first.")), (self.import_button, tr("Enrol this workspace with HQ first."))):
             b.setToolTip("" if b.isEnabled() or not ready else why)
         self.compare_button.setEnabled(self._selected(self.conflict_table) is not None)
