@@ -51,11 +51,14 @@ the monthly returns and by the cross-database tests).
 from __future__ import annotations
 
 import calendar
+import copy
 import logging
+import queue
 import re
 import threading
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
@@ -80,6 +83,7 @@ from sqlalchemy import (
     union,
     union_all,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
@@ -126,6 +130,7 @@ __all__ = [
     "drill",
     "drill_down",
     "evaluate",
+    "evaluate_concurrently",
 ]
 
 Number = int | float
@@ -531,6 +536,31 @@ def _inline_constants(sql: str, slots: list[tuple[str, bool, Any]]) -> tuple[str
     return sql, kept
 
 
+class _Once:
+    """A value computed by one thread and read by any number of others (see :meth:`_Ctx.memo`)."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def run(self, fn: Callable[[], Any]) -> Any:
+        try:
+            self._value = fn()
+        except BaseException as e:
+            self._error = e
+            raise
+        finally:
+            self._done.set()
+        return self._value
+
+    def result(self) -> Any:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error  # the same error the computing thread raised (the report fails with it)
+        return self._value
+
+
 class _Ctx:
     """What every rule needs: the session, the scope, the period, the code lists; a memo so
     indicators that share a query (the four awareness percentages, the trainings) run it once.
@@ -564,12 +594,24 @@ class _Ctx:
         if units is not None:
             self.params["units"] = sorted(units) or [""]
         self.wanted: list[Indicator] = list(fw)  # indicators computed together (shared passes)
-        self._memo: dict[Any, Any] = {}
+        self._memo: dict[Any, _Once] = {}
+        self._memo_lock = threading.Lock()
+
+    def on(self, s: Session) -> _Ctx:
+        """The same context reading through ``s`` (another connection on the same snapshot),
+        sharing the memo: what one thread computed, the others read (:func:`_evaluate_concurrently`)."""
+        other = copy.copy(self)
+        other.s = s
+        return other
 
     def memo(self, key: Any, fn: Callable[[], Any]) -> Any:
-        if key not in self._memo:
-            self._memo[key] = fn()
-        return self._memo[key]
+        """``fn()`` once per key; a second thread asking while the first computes it waits for it."""
+        with self._memo_lock:
+            once = self._memo.get(key)
+            mine = once is None
+            if once is None:
+                once = self._memo[key] = _Once()
+        return once.run(fn) if mine else once.result()
 
     def cached(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         """``build()`` once per process for ``key`` and this context's shape (national or not,
@@ -2459,18 +2501,100 @@ def evaluate(
     queries depends on the indicators asked for, never on the number of records.
     """
     fw = framework or default_framework()
-    cl = codelists or default_codelists()
     _tune(session)
-    ctx = _Ctx(session, units, period, cl, fw)
+    ctx = _Ctx(session, units, period, codelists or default_codelists(), fw)
+    ctx.wanted = _wanted(fw, codes)
+    return {ind.code: _value(ctx, ind) for ind in ctx.wanted}
+
+
+def _wanted(fw: Framework, codes: Iterable[str] | None) -> list[Indicator]:
     wanted = [fw.indicator(c) for c in codes] if codes is not None else list(fw)
-    ctx.wanted = wanted
-    out: dict[str, IndicatorValue] = {}
     for ind in wanted:
-        rule = RULES.get(ind.rule)
-        if rule is None:
+        if ind.rule not in RULES:
             raise ConfigError(f"Indicator {ind.code}: the engine has no rule '{ind.rule}'.")
-        out[ind.code] = _finish(ctx, ind, rule(ctx, ind))
-    return out
+    return wanted
+
+
+def _value(ctx: _Ctx, ind: Indicator) -> IndicatorValue:
+    return _finish(ctx, ind, RULES[ind.rule](ctx, ind))
+
+
+# PostgreSQL: :func:`evaluate_concurrently` reads through this many connections at once.
+PG_CONNECTIONS = 4
+# The rules whose first indicator starts one of the long shared passes (services, cases,
+# screenings, suspects): those start first, one per connection, the short ones fill in after.
+_LONG_FIRST = ("persons_served", "cases_investigated", "persons_identified", "suspects_identified")
+
+
+def _long_first(wanted: list[Indicator]) -> list[Indicator]:
+    lead: dict[str, Indicator] = {}
+    for ind in wanted:
+        lead.setdefault(ind.rule, ind)
+    first = [lead[r] for r in _LONG_FIRST if r in lead]
+    return first + [i for i in wanted if all(i is not f for f in first)]
+
+
+def evaluate_concurrently(
+    engine: Engine,
+    *,
+    units: Collection[str] | None,
+    period: Period,
+    codes: Iterable[str] | None = None,
+    framework: Framework | None = None,
+    codelists: CodeLists | None = None,
+    connections: int = PG_CONNECTIONS,
+) -> dict[str, IndicatorValue]:
+    """:func:`evaluate` on a PostgreSQL store, through ``connections`` connections at once.
+
+    The indicators run on a thread pool, each thread on its own connection; the shared passes
+    are computed once (:meth:`_Ctx.memo`: a thread that needs a pass another is computing waits
+    for it). Every connection reads the same snapshot: the first exports its transaction's
+    snapshot (``pg_export_snapshot``) and the others import it (``SET TRANSACTION SNAPSHOT``,
+    read-only, repeatable read), so the report is consistent as if one transaction had read it
+    all, while bundles go on being imported. A single-connection run is :func:`evaluate`.
+
+    NOTE: the server runs the long per-person passes side by side on its cores (one
+    connection runs on one core); on one connection they ran one after another.
+    """
+    fw = framework or default_framework()
+    wanted = _wanted(fw, codes)
+    sessions: list[Session] = []
+    try:
+        for i in range(max(1, connections)):
+            conn = engine.connect().execution_options(isolation_level="REPEATABLE READ")
+            sessions.append(Session(bind=conn))
+            if i == 0:
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+            else:
+                conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            _tune(sessions[-1])
+        ctx = _Ctx(sessions[0], units, period, codelists or default_codelists(), fw)
+        ctx.wanted = wanted
+        free: queue.SimpleQueue[Session] = queue.SimpleQueue()
+        for s in sessions:
+            free.put(s)
+        local = threading.local()
+
+        def one(ind: Indicator) -> IndicatorValue:
+            if not hasattr(local, "ctx"):  # a pool thread's first task: it takes a connection of its own
+                local.ctx = ctx.on(free.get_nowait())
+            return _value(local.ctx, ind)
+
+        with ThreadPoolExecutor(max_workers=len(sessions), thread_name_prefix="nap-indicators") as pool:
+            futures = {ind.code: pool.submit(one, ind) for ind in _long_first(wanted)}
+            try:
+                done = {code: f.result() for code, f in futures.items()}
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
+        return {ind.code: done[ind.code] for ind in wanted}
+    finally:
+        for s in sessions:
+            conn = s.get_bind()
+            s.close()
+            conn.close()  # type: ignore[union-attr]
 
 
 def drill(
@@ -2539,9 +2663,12 @@ def compute_indicators(
     """
     scope, units = _scope_units(ws, scope)
     fw = framework or default_framework()
-    with ws.sf() as s:
-        values = evaluate(s, units=units, period=period, codes=codes, framework=fw)
-        _release(s)
+    if ws.engine.dialect.name == "postgresql":
+        values = evaluate_concurrently(ws.engine, units=units, period=period, codes=codes, framework=fw)
+    else:
+        with ws.sf() as s:
+            values = evaluate(s, units=units, period=period, codes=codes, framework=fw)
+            _release(s)
     return IndicatorReport(fw.version, scope, period, datetime.now(UTC), MappingProxyType(values))
 
 

@@ -106,9 +106,55 @@ def test_same_results_on_sqlite_and_postgres(both: tuple[ReportsWorld, Engine], 
         lite = engine.evaluate(s, units=units, period=period)
     with Session(pg) as s:
         post = engine.evaluate(s, units=units, period=period)
-    assert list(lite) == list(post)
+    side_by_side = engine.evaluate_concurrently(pg, units=units, period=period, connections=3)
+    assert list(lite) == list(post) == list(side_by_side)
     for code in lite:
-        assert lite[code] == post[code], code
+        assert lite[code] == post[code] == side_by_side[code], code
+
+
+def test_a_report_on_several_connections_reads_one_snapshot(both: tuple[ReportsWorld, Engine], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records deleted after the report began are still counted by every part of it: each
+    connection reads the snapshot the first one exported, not what was committed since."""
+    _, pg = both
+    year = Period.year(2026)
+    before = engine.evaluate_concurrently(pg, units=None, period=year, connections=3)
+    assert before["1.3.a"].value and before["1.2.a"].value
+    start = engine._long_first
+
+    def delete_everything_then_start(wanted: list[Any]) -> list[Any]:
+        with pg.begin() as c:  # committed after the snapshot was taken, before any part ran
+            c.execute(text("UPDATE screenings SET deleted = true WHERE NOT deleted"))
+            c.execute(text("UPDATE service_provisions SET deleted = true WHERE NOT deleted"))
+        return start(wanted)
+
+    monkeypatch.setattr(engine, "_long_first", delete_everything_then_start)
+    try:
+        during = engine.evaluate_concurrently(pg, units=None, period=year, connections=3)
+        monkeypatch.setattr(engine, "_long_first", start)
+        after = engine.evaluate_concurrently(pg, units=None, period=year, connections=3)
+    finally:
+        with pg.begin() as c:
+            c.execute(text("UPDATE screenings SET deleted = false"))
+            c.execute(text("UPDATE service_provisions SET deleted = false"))
+    assert during == before
+    assert after["1.3.a"].value == 0 and after["1.2.a"].value == 0
+
+
+def test_a_failing_part_of_a_report_on_several_connections_fails_it_and_frees_every_connection(
+    both: tuple[ReportsWorld, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, pg = both
+
+    def broken(ctx: Any, ind: Any) -> Any:
+        raise engine.ConfigError("The services part is broken.")
+
+    monkeypatch.setitem(engine.RULES, "persons_served", broken)
+    with pytest.raises(engine.ConfigError, match="services part is broken"):
+        engine.evaluate_concurrently(pg, units=None, period=Period.year(2026), connections=3)
+    assert pg.pool.checkedout() == 0
+    with pg.connect() as c:  # no transaction of the report is left open on the server
+        open_tx = c.execute(text("SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()")).scalar()
+    assert open_tx == 0
 
 
 def test_same_drill_downs_on_sqlite_and_postgres(both: tuple[ReportsWorld, Engine]) -> None:
