@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from nap_desktop.errors import UserFacingError, ValidationError
-from nap_desktop.services import field_config
+from nap_desktop.services import field_config, link, sync
 from nap_desktop.services import settings as ws_settings
 from nap_desktop.ui.errors import show_exception, user_message
 from nap_desktop.ui.i18n import N_, fmt_int, language, ltr, rtl_safe, tr
@@ -60,7 +60,12 @@ ROWS = (
     _Row("server_url", N_("HQ server address:")),
     _Row("sync_interval_minutes", N_("Look for HQ every:"), N_("minutes"), field_config.MIN_INTERVAL, field_config.MAX_INTERVAL),
 )
-DEFAULTS = {"retention_days": 30, "idle_lock_minutes": ws_settings.DEFAULT_IDLE_MINUTES, "sync_interval_minutes": 15}
+# what an editor starts from when the draft leaves the setting to the devices: the devices' default
+DEFAULTS = {
+    "retention_days": sync.DEFAULT_RETENTION_DAYS,
+    "idle_lock_minutes": ws_settings.DEFAULT_IDLE_MINUTES,
+    "sync_interval_minutes": link.DEFAULT_INTERVAL_MINUTES,
+}
 
 
 def value_text(row: _Row, value: object) -> str:
