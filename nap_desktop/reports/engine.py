@@ -57,8 +57,9 @@ import queue
 import re
 import threading
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
@@ -838,6 +839,13 @@ class _Member:
         return and_(true(), *(f.c[col].in_(list(values)) for col, values in self.where.items()))
 
 
+def _narrowing(where: Mapping[str, Iterable[str]], facts: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
+    """A member's ``where`` without the columns whose values cover all the facts select anyway
+    (``facts``: column → the values the facts query is restricted to): a condition every fact
+    row meets costs a test per row and separates nothing."""
+    return {col: tuple(values) for col, values in where.items() if not set(facts.get(col, ())) <= set(values) or col not in facts}
+
+
 @dataclass
 class _PersonCounts:
     total: int = 0
@@ -984,7 +992,9 @@ def _person_statement(ctx: _Ctx, facts: Select[Any], members: list[_Member], dim
     fields: dict[str, str] = {}
     for i in flagged:
         fields.update(members[i].flags.fields)
-        token_cols += [c for c in (*members[i].flags.dims, *members[i].where) if c not in token_cols]
+        for c in (*members[i].flags.dims, *members[i].where):
+            if c not in token_cols:  # a column a member both breaks down and selects by is in the token once
+                token_cols.append(c)
     src: Any = f0
     cols: dict[str, Any] = {}
     for dim in token_cols:
@@ -1151,15 +1161,17 @@ def _services_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
     inds = [i for i in ctx.wanted if i.rule in _SERVED_RULES]
 
     def build() -> tuple[Select[Any], list[_Member], Collection[str]]:
-        members = []
-        all_roles: set[str] = set()
-        all_types: set[str] = set()
-        for ind in inds:
-            roles, types = _served_scope(ctx, ind)
-            all_roles |= set(roles)
-            all_types |= set(types)
-            members.append(_Member(ind.code, {"beneficiary_role": roles, "support_type": types}, _served_flags(ctx, ind)))
-        return _served_facts(ctx, sorted(all_roles), sorted(all_types)), members, _wanted_dims(inds)
+        scopes = {ind.code: _served_scope(ctx, ind) for ind in inds}
+        covered = {
+            "beneficiary_role": sorted({r for roles, _ in scopes.values() for r in roles}),
+            "support_type": sorted({t for _, types in scopes.values() for t in types}),
+        }
+        members = [
+            _Member(ind.code, _narrowing({"beneficiary_role": roles, "support_type": types}, covered), _served_flags(ctx, ind))
+            for ind in inds
+            for roles, types in [scopes[ind.code]]
+        ]
+        return _served_facts(ctx, covered["beneficiary_role"], covered["support_type"]), members, _wanted_dims(inds)
 
     return ctx.memo("services", lambda: _person_pass(ctx, ("services", *(i.code for i in inds)), build))
 
@@ -1222,14 +1234,14 @@ def _screenings_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
 
     def build() -> tuple[Select[Any], list[_Member], Collection[str]]:
         members = []
-        statuses: set[str] = set()
+        statuses = {s for ind in inds for s in ind.param("statuses", ())}
+        covered = {"identification_status": statuses}
         for ind in inds:
-            st = tuple(ind.param("statuses", ()))
-            statuses |= set(st)
+            where = _narrowing({"identification_status": tuple(ind.param("statuses", ()))}, covered)
             if ind.rule == "persons_identified":
-                members.append(_Member(ind.code, {"identification_status": st}, _identified_flags(ctx, ind)))
+                members.append(_Member(ind.code, where, _identified_flags(ctx, ind)))
             else:
-                members.append(_Member(f"{ind.code}#victim", {"identification_status": st}))
+                members.append(_Member(f"{ind.code}#victim", where))
         dims = _wanted_dims([i for i in inds if i.rule == "persons_identified"], ("sex", "age_group") if any(i.rule == "data_completeness" for i in inds) else ())
         return _screening_facts(ctx, sorted(statuses), codes=False), members, dims
 
@@ -1636,6 +1648,30 @@ def _cases_statement(ctx: _Ctx) -> Select[Any]:
     return select(*keys, func.count().label("n")).group_by(*keys)
 
 
+@contextmanager
+def _pg_planner(ctx: _Ctx, **settings: str) -> Iterator[None]:
+    """PostgreSQL: planner settings for the statements run inside, then back as they were
+    (``SET LOCAL``: nothing outlives the report's transaction). Nothing on other dialects.
+
+    NOTE: for the national case counts: the planner cannot know how many of the materialised
+    cases each rule keeps (it takes 1 %; it is nearly all) and looked every case's parties,
+    suspects and persons up one by one (45,000 lookups at 1M records, 0.87 s); joined whole
+    (merge and hash joins) it took 0.47-0.59 s. A unit's cases are few, and looked up.
+    """
+    conn = ctx.s.connection()
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    before = {name: conn.exec_driver_sql(f"SELECT current_setting('{name}')").scalar_one() for name in settings}
+    for name, value in settings.items():
+        conn.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            conn.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
+
+
 def _cases_pass(ctx: _Ctx) -> dict[str, tuple[int, dict[str, Counter[str]]]]:
     """Rule → (cases, breakdowns) for 7.3.a, 7.3.b and 7.4.a (see :func:`_cases_statement`)."""
 
@@ -1646,7 +1682,9 @@ def _cases_pass(ctx: _Ctx) -> dict[str, tuple[int, dict[str, Counter[str]]]]:
         totals = [0] * len(_CASE_RULES)
         outs: list[dict[str, Counter[str]]] = [defaultdict(Counter) for _ in _CASE_RULES]
         parsed: dict[str | None, dict[str, list[set[str]]]] = {}
-        for case_type, *rest in ctx.run(("cases",), lambda: _cases_statement(ctx)):
+        with _pg_planner(ctx, enable_nestloop="off") if ctx.national else nullcontext():
+            rows = ctx.run(("cases",), lambda: _cases_statement(ctx))
+        for case_type, *rest in rows:
             *flags, tokens, n = rest
             n = int(n)
             keys = parsed.get(tokens)
@@ -2474,8 +2512,11 @@ def _finish(ctx: _Ctx, ind: Indicator, out: _Out) -> IndicatorValue:
 # PostgreSQL settings for the rest of the report's transaction (SET LOCAL: they end with it).
 # NOTE: with JIT on (the server default), every statement over about 100k rows was compiled to
 # machine code first, which cost more than running it; the per-person passes sort and hash more
-# than the default 4 MB of work memory allows, and spilled to disk.
-_PG_SETTINGS = (("jit", "off"), ("work_mem", "64MB"))
+# than the default 4 MB of work memory allows, and spilled to disk. At 64 MB the planner still
+# split the per-person aggregates into partitions on disk (it reckons several kB of state per
+# person for the token lists; they use about 25 MB at 1M records): a pass over the services took
+# 1.2-1.3 s there, 0.84-1.03 s at 256 MB. The limit is per sort or hash, on HQ's server.
+_PG_SETTINGS = (("jit", "off"), ("work_mem", "256MB"))
 
 
 def _tune(session: Session) -> None:

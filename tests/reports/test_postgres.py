@@ -185,7 +185,7 @@ def test_a_report_on_postgres_runs_without_jit_and_with_its_codes_written_inline
         finally:
             event.remove(pg, "before_cursor_execute", seen)
         assert s.execute(text("SHOW jit")).scalar() == "off"
-        assert s.execute(text("SHOW work_mem")).scalar() == "64MB"
+        assert s.execute(text("SHOW work_mem")).scalar() == "256MB"
         s.rollback()  # SET LOCAL: the settings end with the report's transaction
         assert s.execute(text("SHOW jit")).scalar() == jit_before
     # only the period's dates travel as parameters; codes, numbers and units are in the SQL text
