@@ -2563,8 +2563,10 @@ def _value(ctx: _Ctx, ind: Indicator) -> IndicatorValue:
 # PostgreSQL: :func:`evaluate_concurrently` reads through this many connections at once.
 PG_CONNECTIONS = 4
 # The rules whose first indicator starts one of the long shared passes (services, cases,
-# screenings, suspects): those start first, one per connection, the short ones fill in after.
+# screenings, suspects): those start first, one per connection; the indicators that read those
+# passes too go last (they wait for them), the short independent ones fill in between.
 _LONG_FIRST = ("persons_served", "cases_investigated", "persons_identified", "suspects_identified")
+_READ_LONG = frozenset({*_SERVED_RULES, *_CASE_RULES, "persons_identified", "suspects_identified", "data_completeness"})
 
 
 def _long_first(wanted: list[Indicator]) -> list[Indicator]:
@@ -2572,7 +2574,8 @@ def _long_first(wanted: list[Indicator]) -> list[Indicator]:
     for ind in wanted:
         lead.setdefault(ind.rule, ind)
     first = [lead[r] for r in _LONG_FIRST if r in lead]
-    return first + [i for i in wanted if all(i is not f for f in first)]
+    rest = [i for i in wanted if all(i is not f for f in first)]
+    return first + [i for i in rest if i.rule not in _READ_LONG] + [i for i in rest if i.rule in _READ_LONG]
 
 
 def evaluate_concurrently(
