@@ -86,7 +86,10 @@ def check_proxy(url: str) -> str:
         return ""
     u = urllib.parse.urlsplit(url.strip())
     if u.scheme not in ("http", "https") or not u.hostname:
-        raise ValidationError("The proxy must look like http://proxy.example:3128.", {"proxy": "invalid"})
+        raise ValidationError(
+            "The proxy must look like http://proxy.example:3128.", {"proxy": "invalid"},
+            fields_ur={"proxy": "پراکسی http://proxy.example:3128 کی طرح ہو۔"},
+        )
     return url.strip()
 
 
@@ -131,7 +134,10 @@ def set_settings(
         values["ca_file"] = str(Path(ca_file).resolve()) if ca_file else ""
     if interval_minutes is not None:
         if not 1 <= interval_minutes <= 1440:
-            raise ValidationError("Look for HQ every 1 to 1440 minutes.", {"interval_minutes": "range"})
+            raise ValidationError(
+                "Look for HQ every 1 to 1440 minutes.", {"interval_minutes": "range"},
+                fields_ur={"interval_minutes": "ہیڈکوارٹر سے رابطے کا وقفہ 1 سے 1440 منٹ کے درمیان ہو۔"},
+            )
         values["interval_minutes"] = str(interval_minutes)
     if auto is not None:
         values["auto"] = "1" if auto else "0"

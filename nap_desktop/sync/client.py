@@ -74,8 +74,9 @@ class HttpLink:
 
     def __init__(self, settings: LinkSettings, *, timeout_s: float = 60.0) -> None:
         if not settings.server_url:
-            raise LinkError("No HQ server is set: set its address first (Sync ▸ Link settings, or `nap-desktop sync link --server URL`).")
+            raise LinkError("No HQ server is set: set its address first (Sync screen ▸ Connection to HQ…, or `nap-desktop sync link --server URL`).")
         self.base = link_service.check_server_url(settings.server_url)
+        self.route = (self.base, settings.proxy, settings.ca_file)  # a change of any of them needs a new link
         self.timeout = timeout_s
         handlers: list[Any] = []
         if settings.proxy:
@@ -307,7 +308,7 @@ class SyncClient:
 
     def link(self) -> HttpLink:
         s = self.settings()
-        if self._link is None or self._link.base != link_service.check_server_url(s.server_url or "https://unset"):
+        if self._link is None or self._link.route != (link_service.check_server_url(s.server_url or "https://unset"), s.proxy, s.ca_file):
             self._link = HttpLink(s, timeout_s=self._timeout)
         return self._link
 
@@ -523,6 +524,11 @@ class AutoSync:
         """Sync now (as soon as the current step ends), whatever the schedule."""
         with self._lock:
             self._now_requested = True
+        self._wake.set()
+
+    def reload(self) -> None:
+        """Reads the link settings again now (a new address or interval counts at once); unlike
+        :meth:`trigger`, with automatic sync off it still waits for Sync now."""
         self._wake.set()
 
     def status(self) -> SyncState:

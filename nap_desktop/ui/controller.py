@@ -5,6 +5,11 @@ Locking (Ctrl+L or idle) waits for running operations, hides every window, drops
 (``Workspace.lock``) and shows the sign-in window. If the same user signs in again the hidden
 windows come back as they were (an unsaved form survives a coffee break); if another user signs
 in, they are closed unsaved and a fresh main window is built.
+
+The idle-lock minutes are read at sign-in and again whenever the workspace's settings may have
+changed (``SessionRef.settings_changed``: HQ's field settings imported or pulled by the automatic
+sync, an administrator's change in the settings dialog), so the running app uses a new lock time
+without a new sign-in.
 """
 
 from __future__ import annotations
@@ -142,6 +147,7 @@ class AppController(QObject):
         same_user = self.main is not None and _alive(self.main) and self._last_user == ws.user.username
         if self.ref is None:
             self.ref = SessionRef(ws)
+            self.ref.settings_changed.connect(self.reload_idle_minutes)
         else:
             self.ref.set_workspace(ws)
         if same_user:
@@ -161,9 +167,7 @@ class AppController(QObject):
             self._hidden = []
             self._build_main()
         self._last_user = ws.user.username
-        from nap_desktop.services.settings import idle_lock_minutes
-
-        self.idle.set_minutes(idle_lock_minutes(ws))
+        self.reload_idle_minutes()
         self.idle.start()
         if ws.user.must_change_password:
             from nap_desktop.ui.change_password_dialog import ChangePasswordDialog
@@ -178,12 +182,24 @@ class AppController(QObject):
         main = MainWindow(self.ref)
         main.lock_requested.connect(lambda: self.lock(reason="manual"))
         main.language_change_requested.connect(self.set_language)
-        main.idle_minutes_changed.connect(self.idle.set_minutes)
         main.quit_requested.connect(self.quit)
         self.main = main
         main.show()
         self.main_window_shown.emit(main)
         return main
+
+    def reload_idle_minutes(self) -> None:
+        """Reads the workspace's idle-lock minutes (one small read of the store) into the watcher."""
+        if self.ref is None or not self.ref.unlocked:
+            return
+        from nap_desktop.services.settings import idle_lock_minutes
+
+        try:
+            minutes = idle_lock_minutes(self.ref.ws)
+        except Exception as exc:  # noqa: BLE001 - keep the lock time in force rather than break the window
+            logger.warning("could not read the idle-lock minutes (%s); the lock time stays %.0f min", type(exc).__name__, self.idle.limit_s / 60)
+            return
+        self.idle.set_minutes(minutes)
 
     # -- lock -----------------------------------------------------------------------------------------
 

@@ -54,7 +54,6 @@ class MainWindow(QMainWindow):
 
     lock_requested = Signal()
     language_change_requested = Signal(str)
-    idle_minutes_changed = Signal(int)
     quit_requested = Signal()
 
     def __init__(self, ref: SessionRef, parent: QWidget | None = None) -> None:
@@ -397,8 +396,6 @@ class MainWindow(QMainWindow):
 
         before = language()
         if dlg.exec() == SettingsDialog.DialogCode.Accepted:
-            if dlg.may_manage:
-                self.idle_minutes_changed.emit(dlg.idle_minutes)
             if dlg.language != before:
                 self.language_change_requested.emit(dlg.language)
 

@@ -19,6 +19,11 @@ class SessionRef(QObject):
 
     workspace_changed = Signal()
     records_changed = Signal(str)  # record type whose records were created, edited or deleted
+    # NOTE: emitted after anything that may have changed the workspace's settings: an import or an
+    # automatic sync (HQ's field settings may have come with it), an administrator's change in the
+    # settings or connection dialogs. Whoever holds a setting re-reads it (the idle lock, the
+    # sync indicator, the sync screen).
+    settings_changed = Signal()
 
     def __init__(self, ws: Workspace | None, codelists: CodeLists | None = None) -> None:
         super().__init__()

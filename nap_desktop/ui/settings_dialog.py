@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Settings: the UI language (each user's choice on this computer) and the workspace's idle-lock
-minutes (administrators only; stored in the workspace and audited by ``services.settings``).
+minutes (administrators only; stored in the workspace and audited by ``services.settings``; once
+stored, ``SessionRef.settings_changed`` tells the running app, whose idle lock uses it at once).
 
 On a field device whose idle lock HQ's field settings set (``field_config.managed``), the lock
 time is shown but not editable, with a note naming HQ's version. In an HQ workspace an
@@ -119,6 +120,8 @@ class SettingsDialog(QDialog):
             return
         ws = self._ref.ws
         self._ok.setEnabled(False)
-        run_op(self, lambda _op: ws_settings.set_idle_lock_minutes(ws, minutes)).on_success(lambda _m: super(SettingsDialog, self).accept()).on_finished(
-            lambda: self._ok.setEnabled(True)
-        ).start()
+        run_op(self, lambda _op: ws_settings.set_idle_lock_minutes(ws, minutes)).on_success(self._on_saved).on_finished(lambda: self._ok.setEnabled(True)).start()
+
+    def _on_saved(self, _minutes: int) -> None:
+        self._ref.settings_changed.emit()  # the running app's idle lock reads the new minutes (controller)
+        super().accept()

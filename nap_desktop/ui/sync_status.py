@@ -7,6 +7,13 @@ never waits for HQ and the store keeps one writer. The label is refreshed from A
 a timer; "Sync now" only wakes AutoSync. One AutoSync runs per unlocked workspace: a rebuilt main
 window (language change) takes over the running one; a lock stops it (its next store step would
 find the workspace locked anyway).
+
+The tooltip names HQ's server address. When the link settings change (the administrator's
+"Connection to HQ…" on the sync screen, or HQ's field settings arriving: ``SessionRef.settings_changed``)
+the widget reads them again at once: it starts AutoSync once an address is set, and wakes a running
+one so that a new address or interval counts now rather than after the old interval. An automatic
+sync that applied HQ's field settings emits ``settings_changed`` itself (the idle lock re-reads its
+minutes, the sync screen refreshes).
 """
 
 from __future__ import annotations
@@ -19,8 +26,8 @@ from PySide6.QtCore import QRunnable, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from nap_desktop.security.permissions import Perm
-from nap_desktop.sync.client import AutoSync, Backoff, SyncState
-from nap_desktop.ui.i18n import tr
+from nap_desktop.sync.client import AutoSync, Backoff, SyncReport, SyncState
+from nap_desktop.ui.i18n import ltr, tr
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.workers import writer_pool
 
@@ -77,11 +84,14 @@ class SyncStatusWidget(QWidget):
         lay.addWidget(self.label)
         lay.addWidget(self.button)
         self.auto: AutoSync | None = None
+        self.link: Any = None  # the LinkSettings last read (services/link.py)
+        self._last_report: SyncReport | None = None
         self._checks = 0
         self.timer = QTimer(self)
         self.timer.setInterval(1000)
         self.timer.timeout.connect(self.refresh)
         ref.workspace_changed.connect(self._on_workspace_changed)
+        ref.settings_changed.connect(self._on_settings_changed)
         self._on_workspace_changed()
 
     def _applies(self) -> bool:
@@ -91,9 +101,23 @@ class SyncStatusWidget(QWidget):
         from nap_desktop.services.link import get_settings
 
         try:
-            return get_settings(self.ref.ws).configured  # one small read of the store
+            self.link = get_settings(self.ref.ws)  # one small read of the store
         except Exception:  # noqa: BLE001 - the indicator must never break the window
             return False
+        return bool(self.link.configured)
+
+    def _on_settings_changed(self) -> None:
+        """The link settings may have changed: read them again; a running AutoSync uses them now."""
+        if not self._applies():
+            return
+        before = self.link
+        if self.auto is None:
+            self._start_if_configured()
+        else:
+            self._configured()
+            if self.link != before:
+                self.auto.reload()
+        self.refresh()
 
     def _on_workspace_changed(self) -> None:
         for key in [k for k, a in _running.items() if not self.ref.unlocked or k != id(self.ref.ws)]:
@@ -115,7 +139,7 @@ class SyncStatusWidget(QWidget):
             return True
         if not self._applies() or not self._configured():
             self.label.setText(tr("Sync: not set up"))
-            self.label.setToolTip(tr("Set HQ's server address on the Sync screen (administrators)."))
+            self.label.setToolTip(tr("No HQ server address is set. An administrator sets it on the Sync screen with the Connection to HQ… button."))
             return False
         ws = self.ref.ws  # captured: after a lock its store refuses every step, and the thread ends
         auto = _running.get(id(ws))
@@ -124,6 +148,7 @@ class SyncStatusWidget(QWidget):
             _running[id(ws)] = auto
             auto.start()
         self.auto = auto
+        self._last_report = auto.status().report  # a report from before (a rebuilt window) is not news
         return True
 
     def sync_now(self) -> None:
@@ -138,13 +163,22 @@ class SyncStatusWidget(QWidget):
             if self._checks % 60 == 0:  # the address may have been set on the Sync screen
                 self._start_if_configured()
             return
-        text, tip = describe(self.auto.status())
+        st = self.auto.status()
+        text, tip = describe(st)
+        if self.link is not None and self.link.server_url:
+            tip = (tip + "\n" if tip else "") + tr("HQ server: {address}").format(address=ltr(self.link.server_url))
         self.label.setText(text)
         self.label.setToolTip(tip)
+        if st.report is not None and st.report is not self._last_report:
+            self._last_report = st.report
+            if st.report.config_updated:  # HQ's field settings came with this sync
+                self.ref.settings_changed.emit()
 
 
 def describe(st: SyncState) -> tuple[str, str]:
     """The label and tooltip for a state (the tooltip carries the core's English detail)."""
+    if st.state == "off" and not st.message and st.last_attempt is None:
+        return tr("Sync: starting…"), ""  # just started (an address was just set): its first step is on the way
     if st.state == "off":
         return tr("Sync: not set up"), st.message
     if st.state == "waiting":

@@ -4,7 +4,10 @@
 - Status: enrolled or not, unit, key registry (version, expiry), HQ's key fingerprint, this
   computer's key, changes not yet sent, bundles awaiting HQ's receipt, held bundles and the
   changes they wait for, open conflicts, how long personal data stays after HQ's receipt (not
-  editable, "Set by HQ (version N)", when HQ's field settings decide it: ``field_config.managed``).
+  editable, "Set by HQ (version N)", when HQ's field settings decide it: ``field_config.managed``);
+  in the field also where the automatic sync sends the bundles (HQ's server address, how often it
+  looks for HQ, the proxy), which the administrator sets with "Connection to HQ…"
+  (``link_dialog.LinkDialog``).
 - Actions by site and role (``ws.can``): export to a folder / USB stick (a circle also forwards its
   posts' bundles), import several files (dry run first, ``sync_dialogs.ImportDialog``); at HQ the
   administrator approves enrolment requests, revokes devices and writes registry bundles; in the
@@ -40,9 +43,10 @@ from PySide6.QtWidgets import (
 
 from nap_desktop.errors import Cancelled
 from nap_desktop.security.permissions import Perm
-from nap_desktop.services import field_config, sync
+from nap_desktop.services import field_config, link, sync
 from nap_desktop.ui.errors import show_exception
 from nap_desktop.ui.i18n import fmt_int, ltr, tr
+from nap_desktop.ui.link_dialog import LinkDialog, link_lines
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.settings_dialog import set_by_hq_text
 from nap_desktop.ui.sync_dialogs import AcceptDialog, ApproveDialog, ConflictDialog, ImportDialog, RevokeDialog, mono, table_view, unit_text
@@ -64,6 +68,7 @@ class SyncSnapshot:
     conflicts: list[sync.ConflictInfo] | None
     devices: list[sync.DeviceInfo] | None
     managed: dict[str, int]  # settings HQ's field settings decide here -> version (field_config.managed)
+    link: link.LinkSettings | None = None  # field: where the automatic sync sends the bundles
 
 
 def held_lines(bundles: list[sync.BundleInfo]) -> list[str]:
@@ -102,6 +107,7 @@ class SyncView(QWidget):
         self.may_conflicts = ref.can(Perm.BUNDLE_IMPORT)
         self.may_devices = not self.field and (ref.can(Perm.BUNDLE_IMPORT) or ref.can(Perm.KEYS_MANAGE))
         self.may_retention = self.field and ref.can(Perm.SETTINGS_MANAGE)
+        self.may_link = self.field and ref.can(Perm.SETTINGS_MANAGE)  # the permission link.set_settings requires
         self.snapshot: SyncSnapshot | None = None
         self.dialog: QWidget | None = None
         self.loaded = False
@@ -176,6 +182,7 @@ class SyncView(QWidget):
         self.tabs.setTabVisible(self.devices_tab, self.may_devices)
         lay.addWidget(self.tabs, 1)
         self._update_buttons()
+        ref.settings_changed.connect(self._on_settings_changed)
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -183,6 +190,7 @@ class SyncView(QWidget):
         box = QGroupBox(tr("Status"))
         grid = QGridLayout(box)
         grid.setColumnStretch(1, 1)
+        grid.setVerticalSpacing(2)  # NOTE: thirteen rows in the field; in Urdu's taller lines they must fit a laptop screen
         self.info: dict[str, QLabel] = {}
         rows = [
             ("enrolment", tr("Enrolment:")),
@@ -192,6 +200,7 @@ class SyncView(QWidget):
             ("key", tr("This computer's key:")),
         ]
         if self.field:
+            rows += [("server", tr("HQ server address:")), ("interval", tr("Look for HQ every:")), ("proxy", tr("Proxy:"))]
             rows += [("pending", tr("Changes not yet sent:")), ("unacked", tr("Bundles awaiting HQ's receipt:"))]
         rows += [("held", tr("Held bundles:")), ("conflicts", tr("Open conflicts:"))]
         if self.field:
@@ -201,6 +210,8 @@ class SyncView(QWidget):
             value = mono("…") if key in ("root", "key") else QLabel("…")
             value.setObjectName(f"sync_{key}")
             value.setWordWrap(True)
+            if key in ("server", "proxy"):
+                value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             grid.addWidget(name, i, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(value, i, 1)
             self.info[key] = value
@@ -241,6 +252,7 @@ class SyncView(QWidget):
         self.request_button = self._button(tr("Make enrolment request…"), "requestButton", self.make_request, self.field_keys)
         self.accept_button = self._button(tr("Accept HQ's answer…"), "acceptButton", self.accept_answer, self.field_keys)
         self.rotate_button = self._button(tr("Rotate keys…"), "rotateButton", self.rotate_keys, self.field_keys)
+        self.link_button = self._button(tr("Connection to HQ…"), "linkButton", self.edit_link, self.may_link)
         for w in (
             self.export_button,
             self.resend_check,
@@ -250,13 +262,14 @@ class SyncView(QWidget):
             self.request_button,
             self.accept_button,
             self.rotate_button,
+            self.link_button,
         ):
             v.addWidget(w)
         self.no_actions = QLabel(tr("Your role has no sync actions here; the status and history are shown for information."))
         self.no_actions.setObjectName("noSyncActions")
         self.no_actions.setWordWrap(True)
         self.no_actions.setStyleSheet("color: #555;")
-        self.no_actions.setVisible(not (self.may_export or self.may_import or self.hq_keys or self.field_keys))
+        self.no_actions.setVisible(not (self.may_export or self.may_import or self.hq_keys or self.field_keys or self.may_link))
         v.addWidget(self.no_actions)
         v.addStretch(1)
         return box
@@ -268,7 +281,7 @@ class SyncView(QWidget):
         if not self.ref.unlocked:
             return None
         ws = self.ref.ws
-        conflicts, devices = self.may_conflicts, self.may_devices
+        conflicts, devices, field = self.may_conflicts, self.may_devices, self.field
 
         def load(_op: OpContext) -> SyncSnapshot:
             return SyncSnapshot(
@@ -277,6 +290,7 @@ class SyncView(QWidget):
                 sync.list_conflicts(ws) if conflicts else None,
                 sync.list_devices(ws) if devices else None,
                 field_config.managed(ws),
+                link.get_settings(ws) if field else None,
             )
 
         return run_op(self, load).on_success(self._show).start()
@@ -307,6 +321,9 @@ class SyncView(QWidget):
             hq_version = snap.managed.get("retention_days")
             self.retention_note.setText(rtl_safe(set_by_hq_text(hq_version)) if hq_version is not None else "")
             self.retention_note.setVisible(hq_version is not None)
+            if snap.link is not None:
+                for key, text in link_lines(snap.link, snap.managed).items():
+                    self._set(key, text)
         held = held_lines(snap.bundles)
         self._set("held", "\n".join(held) if held else tr("none"))
         self.info["held"].setStyleSheet("color: #8a5a00;" if held else "")
@@ -342,6 +359,7 @@ class SyncView(QWidget):
         self.accept_button.setEnabled(ready)
         self.approve_button.setEnabled(ready)
         self.registry_button.setEnabled(ready)
+        self.link_button.setEnabled(ready)
         hq_retention = self.snapshot.managed.get("retention_days") if self.snapshot else None
         self.retention_button.setEnabled(ready and hq_retention is None)
         self.retention_button.setToolTip(tr("HQ decides this for every field laptop; ask HQ to change it.") if hq_retention is not None else "")
@@ -449,7 +467,7 @@ class SyncView(QWidget):
                 return None
             paths = [Path(n) for n in names]
         dlg = ImportDialog(self.ref, paths, parent=self)
-        dlg.imported.connect(self.refresh)
+        dlg.imported.connect(self.ref.settings_changed)  # HQ's field settings may have come: this screen refreshes too
         return self._open(dlg)
 
     # -- conflicts ---------------------------------------------------------------------------------------
@@ -556,6 +574,28 @@ class SyncView(QWidget):
                 return None
         ws = self.ref.ws
         return run_op(self, lambda _op: sync.rotate_keys(ws, folder)).on_success(self._on_request).on_finished(self.refresh).start()
+
+    def edit_link(self) -> LinkDialog | None:
+        """Field administrators: the Connection to HQ dialog (server address, interval, proxy)."""
+        if not self.may_link or self.snapshot is None or self.snapshot.link is None:
+            return None
+        dlg = LinkDialog(self.ref, self.snapshot.link, self.snapshot.managed, parent=self)
+        dlg.saved.connect(self._on_link_saved)
+        self.dialog = dlg
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dlg.open()
+        return dlg
+
+    def _on_link_saved(self, settings: link.LinkSettings) -> None:
+        if settings.server_url:
+            self.say("ok", tr("Connection to HQ saved. This laptop sends its bundles to:") + f"\n{ltr(settings.server_url)}")
+        else:
+            self.say("ok", tr("Connection to HQ saved. Without a server address this laptop syncs by USB stick only."))
+        self.ref.settings_changed.emit()  # the sync indicator, and this screen, read the new address
+
+    def _on_settings_changed(self) -> None:
+        if self.loaded:
+            self.refresh()
 
     def change_retention(self, days: int | None = None) -> Op | None:
         if not self.may_retention:
