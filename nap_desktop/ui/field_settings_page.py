@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -39,7 +38,7 @@ from nap_desktop.services import settings as ws_settings
 from nap_desktop.ui.errors import show_exception, user_message
 from nap_desktop.ui.i18n import N_, fmt_int, language, ltr, rtl_safe, tr
 from nap_desktop.ui.session import SessionRef
-from nap_desktop.ui.widgets import Banner, ErrorLabel
+from nap_desktop.ui.widgets import Banner, ErrorLabel, ask_yes_no
 from nap_desktop.ui.workers import Op, OpContext, run_op
 
 logger = logging.getLogger(__name__)
@@ -302,11 +301,7 @@ class FieldSettingsPage(QWidget):
 
     def ask(self, title: str, text: str) -> bool:
         """A yes/no question (tests replace it)."""
-        box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, self)
-        yes = box.addButton(tr("Yes"), QMessageBox.ButtonRole.YesRole)
-        box.addButton(tr("No"), QMessageBox.ButtonRole.NoRole)
-        box.exec()
-        return box.clickedButton() is yes
+        return ask_yes_no(self, title, text)
 
     def publish(self, folder: Path | None = None) -> Op | None:
         """Saves the draft as shown, publishes it and writes the config bundles into ``folder``

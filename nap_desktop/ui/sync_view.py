@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QMessageBox,
     QPushButton,
     QTabWidget,
     QVBoxLayout,
@@ -51,7 +50,7 @@ from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.settings_dialog import set_by_hq_text
 from nap_desktop.ui.sync_dialogs import AcceptDialog, ApproveDialog, ConflictDialog, ImportDialog, RevokeDialog, mono, table_view, unit_text
 from nap_desktop.ui.sync_models import SITE_KINDS, BundleTableModel, ConflictTableModel, DeviceTableModel, group4, request_written_text, rtl_safe
-from nap_desktop.ui.widgets import Banner, heading
+from nap_desktop.ui.widgets import Banner, heading, ask_yes_no
 from nap_desktop.ui.workers import Op, OpContext, run_op
 
 logger = logging.getLogger(__name__)
@@ -382,11 +381,7 @@ class SyncView(QWidget):
 
     def ask(self, title: str, text: str) -> bool:
         """A yes/no question (tests replace it)."""
-        box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, self)
-        yes = box.addButton(tr("Yes"), QMessageBox.ButtonRole.YesRole)
-        box.addButton(tr("No"), QMessageBox.ButtonRole.NoRole)
-        box.exec()
-        return box.clickedButton() is yes
+        return ask_yes_no(self, title, text)
 
     def _pick_folder(self, title: str) -> Path | None:
         folder = QFileDialog.getExistingDirectory(self, title, str(Path.home()))

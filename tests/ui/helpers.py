@@ -32,3 +32,35 @@ def closed(widget: Any) -> bool:
     import shiboken6
 
     return not shiboken6.isValid(widget) or not widget.isVisible()
+
+
+def close_all_windows(qapp: Any) -> None:
+    """Closes every top-level window and waits for the background work they started.
+
+    For fixtures whose windows hold workspaces that the fixture closes next.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    from nap_desktop.ui import workers
+
+    for w in QApplication.topLevelWidgets():
+        w.close()
+    for _ in range(3):
+        qapp.processEvents()
+        workers.wait_for_workers(30_000)
+    qapp.processEvents()
+
+
+def sync_view_for(qtbot: Any, ws: Any) -> Any:
+    """The Sync screen of ``ws``, shown at 1200×760 and loaded."""
+    from nap_desktop.ui.session import SessionRef
+    from nap_desktop.ui.sync_view import SyncView
+
+    view = SyncView(SessionRef(ws))
+    qtbot.addWidget(view)
+    view.resize(1200, 760)
+    view.show()
+    view.refresh()
+    wait_idle(qtbot)
+    assert view.loaded
+    return view

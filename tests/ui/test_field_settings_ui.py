@@ -20,22 +20,15 @@ from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.settings_dialog import SettingsDialog
 from nap_desktop.ui.sync_view import SyncView
 from tests.sync.conftest import Network, enrolled, network  # noqa: F401 - fixtures
-from tests.ui.helpers import click_box, wait_idle
+from tests.ui.helpers import close_all_windows, sync_view_for, click_box, wait_idle
 from tests.ui.test_i18n import english_left, visible_texts
 
 
 @pytest.fixture(autouse=True)
 def _windows_close_before_the_sites_lock(network: Network, qapp: QApplication) -> Any:
     """Windows and their workers end while the sites' workspaces are still open."""
-    from nap_desktop.ui import workers
-
     yield
-    for w in QApplication.topLevelWidgets():
-        w.close()
-    for _ in range(3):
-        qapp.processEvents()
-        workers.wait_for_workers(30_000)
-    qapp.processEvents()
+    close_all_windows(qapp)
 
 
 def hq_publishes(net: Network, out: Path, **values: object) -> field_config.PublishResult:

@@ -28,7 +28,7 @@ from nap_desktop.ui.sync_view import SyncView
 from tests.conftest import ADMIN, ADMIN_PW, PASSWORDS
 from tests.pgcluster import free_port
 from tests.sync.conftest import Network, enrolled, network  # noqa: F401 - fixtures
-from tests.ui.helpers import click_box, closed, wait_idle
+from tests.ui.helpers import sync_view_for, click_box, closed, wait_idle
 from tests.ui.test_i18n import english_left, visible_texts
 
 OLD = "https://hq-old.fia.example:8443"
@@ -56,15 +56,7 @@ def _windows_close_before_the_sites_lock(network: Network, qapp: QApplication, m
     qapp.processEvents()
 
 
-def view_for(qtbot: Any, ws: Any) -> SyncView:
-    view = SyncView(SessionRef(ws))
-    qtbot.addWidget(view)
-    view.resize(1200, 760)
-    view.show()
-    view.refresh()
-    wait_idle(qtbot)
-    assert view.loaded
-    return view
+view_for = sync_view_for
 
 
 def open_link_dialog(qtbot: Any, view: SyncView) -> LinkDialog:

@@ -28,38 +28,22 @@ from nap_desktop.ui.main_window import MainWindow
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.sync_dialogs import AcceptDialog, ApproveDialog, ConflictDialog, ImportDialog, RevokeDialog
 from nap_desktop.ui.sync_models import MASK, BundleTableModel, CompareModel, ConflictTableModel, DeviceTableModel, ImportResultModel
-from nap_desktop.ui.sync_view import SyncView
 from tests.conftest import FAST_KDF, PASSWORDS
 from tests.services.records_factories import TODAY, create
 from tests.sync.conftest import Network, enrolled, network  # noqa: F401 - fixtures
 from tests.sync.helpers import row_counts
-from tests.ui.helpers import click_box, wait_idle
+from tests.ui.helpers import close_all_windows, sync_view_for, click_box, wait_idle
 from tests.ui.test_i18n import english_left, visible_texts
 
 
 @pytest.fixture(autouse=True)
 def _windows_close_before_the_sites_lock(network: Network, qapp: QApplication) -> Any:
     """Windows and their workers end while the sites' workspaces are still open."""
-    from nap_desktop.ui import workers
-
     yield
-    for w in QApplication.topLevelWidgets():
-        w.close()
-    for _ in range(3):
-        qapp.processEvents()
-        workers.wait_for_workers(30_000)
-    qapp.processEvents()
+    close_all_windows(qapp)
 
 
-def view_for(qtbot: Any, ws: Any) -> SyncView:
-    view = SyncView(SessionRef(ws))
-    qtbot.addWidget(view)
-    view.resize(1200, 760)
-    view.show()
-    view.refresh()
-    wait_idle(qtbot)
-    assert view.loaded
-    return view
+view_for = sync_view_for
 
 
 def cell(model: Any, row: int, key: str) -> str:
