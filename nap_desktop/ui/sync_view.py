@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -128,7 +129,8 @@ class SyncView(QWidget):
         lay.addWidget(self.banner)
 
         upper = QHBoxLayout()
-        upper.addWidget(self._build_status(), 3)
+        self.status_box = self._build_status()
+        upper.addWidget(self.status_box, 3)
         upper.addWidget(self._build_actions(), 2)
         lay.addLayout(upper)
 
@@ -339,7 +341,24 @@ class SyncView(QWidget):
             self.device_table.resizeColumnsToContents()
         self.loaded = True
         self._update_buttons()
+        self._fit_status()
         self.status_loaded.emit(st)
+
+    def _fit_status(self) -> None:
+        """Keeps the status box as tall as its wrapped lines need at its width.
+
+        NOTE: a word-wrapped label inside a page's layout gets the height of its unwrapped
+        text; in Urdu the unit's name wraps at laptop widths and its second line was drawn
+        over the next row. The history table below gives up the height.
+        """
+        box = self.status_box
+        need = box.heightForWidth(box.width())
+        if need > 0:
+            box.setMinimumHeight(need)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit_status()
 
     def _selected(self, view: Any) -> int | None:
         rows = view.selectionModel().selectedRows()

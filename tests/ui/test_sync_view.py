@@ -548,6 +548,19 @@ def test_the_sync_screen_in_urdu_is_right_to_left_with_no_english_left(qtbot: An
     assert i18n.missing_translations() == set()
 
 
+def test_in_urdu_at_a_laptop_width_every_status_line_is_shown_whole(qtbot: Any, enrolled: Network) -> None:
+    """The unit's name wraps onto a second line; that line is not drawn over the next row."""
+    i18n.set_language("ur")
+    view = view_for(qtbot, enrolled.post.ws)
+    for width in (1000, 1280):
+        view.resize(width, 700)
+        qtbot.wait(50)
+        unit = view.info["unit"]
+        assert unit.heightForWidth(unit.width()) > unit.fontMetrics().lineSpacing() * 1.5, "the name takes two lines here"
+        clipped = [k for k, label in view.info.items() if label.isVisible() and label.height() < label.heightForWidth(label.width())]
+        assert clipped == [], f"cut off at {width} px: {clipped}"
+
+
 def _data_tokens(root: Any) -> set[str]:
     """File names, ids and hex key ids on the screen: data, not UI text."""
     import re
