@@ -24,6 +24,7 @@ from nap_desktop.errors import WorkspaceCorrupt
 logger = logging.getLogger(__name__)
 
 DBAPIError = sqlcipher3.dbapi2.DatabaseError
+BUSY_TIMEOUT_MS = 10_000  # how long a connection waits for another's write lock
 
 
 class KeyHolder:
@@ -59,7 +60,7 @@ def _connect(path: Path, keys: KeyHolder) -> Any:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         # NOTE: 64 MiB of page cache keeps decrypted pages for aggregates (SQLCipher decrypts and
         # HMAC-checks each page it reads); shrink_memory() gives it back after heavy queries.
         conn.execute("PRAGMA cache_size = -65536")

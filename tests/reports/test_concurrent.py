@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Indicators read through several SQLite (SQLCipher) connections give what one connection gives,
+and read one state of the store even when records change while the report runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from nap_desktop.reports import engine
+from nap_desktop.reports.engine import Period
+from nap_desktop.services.demo_data import generate_demo_records
+from tests.reports.builders import ReportsWorld
+from tests.services.records_factories import pin_today
+
+YEAR = Period.year(2026)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReportsWorld]:
+    mp = pytest.MonkeyPatch()
+    pin_today(mp)
+    w = ReportsWorld(tmp_path_factory.mktemp("concurrent") / "ws")
+    try:
+        for _ in generate_demo_records(w.as_("head"), 1500, seed=11, as_of=date(2026, 11, 1)):
+            pass
+        yield w
+    finally:
+        w.close()
+        mp.undo()
+
+
+def serial(ws: Any, units: Any, period: Period) -> dict[str, Any]:
+    with ws.sf() as s:
+        return engine.evaluate(s, units=units, period=period)
+
+
+@pytest.mark.parametrize("scope, period", [("HQ", YEAR), ("C-PSH", Period.month(2026, 6)), ("C-PSH", Period.quarter(2025, 4))])
+def test_two_connections_give_what_one_gives(demo: ReportsWorld, scope: str, period: Period) -> None:
+    ws = demo.as_("analyst")
+    units = None if scope == "HQ" else ws.subtree(scope)
+    one = serial(ws, units, period)
+    two = engine.evaluate_concurrently(ws.engine, units=units, period=period, connections=2)
+    assert list(one) == list(two)
+    assert all(one[code] == two[code] for code in one), [code for code in one if one[code] != two[code]]
+    assert one["1.3.a"].value, "the demo data has identified victims to count"
+
+
+def test_a_report_reads_the_store_as_it_was_when_it_began(demo: ReportsWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records deleted after the report began are still counted by every part of it."""
+    ws = demo.as_("analyst")
+    before = engine.evaluate_concurrently(ws.engine, units=None, period=YEAR, connections=2)
+    assert before["1.3.a"].value and before["1.2.a"].value
+    with ws.engine.connect() as c:
+        live = {t: [r[0] for r in c.execute(text(f"SELECT id FROM {t} WHERE deleted = 0"))] for t in ("screenings", "service_provisions")}
+    start = engine._long_first
+
+    def delete_everything_then_start(wanted: list[Any]) -> list[Any]:
+        with ws.engine.begin() as c:  # committed after the report's connections began reading
+            for table in live:
+                c.execute(text(f"UPDATE {table} SET deleted = 1 WHERE deleted = 0"))
+        return start(wanted)
+
+    monkeypatch.setattr(engine, "_long_first", delete_everything_then_start)
+    try:
+        during = engine.evaluate_concurrently(ws.engine, units=None, period=YEAR, connections=2)
+        monkeypatch.setattr(engine, "_long_first", start)
+        after = engine.evaluate_concurrently(ws.engine, units=None, period=YEAR, connections=2)
+    finally:
+        with ws.engine.begin() as c:
+            for table, ids in live.items():
+                c.execute(text(f"UPDATE {table} SET deleted = 0 WHERE id IN ({','.join(repr(i) for i in ids)})"))
+    assert during == before
+    assert after["1.3.a"].value == 0 and after["1.2.a"].value == 0
+
+
+def test_while_another_connection_writes_the_report_runs_on_one_connection(demo: ReportsWorld) -> None:
+    """An import holding the write lock: the report does not wait for it, and is the same."""
+    ws = demo.as_("analyst")
+    expected = serial(ws, None, YEAR)
+    writer = ws.engine.raw_connection()
+    try:
+        writer.cursor().execute("BEGIN IMMEDIATE")
+        got = engine.evaluate_concurrently(ws.engine, units=None, period=YEAR, connections=2)
+        writer.cursor().execute("ROLLBACK")
+    finally:
+        writer.close()
+    assert got == expected
+    assert ws.engine.pool.checkedout() == 0
+
+
+def test_a_failing_part_fails_the_report_and_returns_every_connection(demo: ReportsWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = demo.as_("analyst")
+
+    def broken(ctx: Any, ind: Any) -> Any:
+        raise engine.ConfigError("The services part is broken.")
+
+    monkeypatch.setitem(engine.RULES, "persons_served", broken)
+    with pytest.raises(engine.ConfigError, match="services part is broken"):
+        engine.evaluate_concurrently(ws.engine, units=None, period=YEAR, connections=2)
+    assert ws.engine.pool.checkedout() == 0
