@@ -11,11 +11,13 @@ depends on the day the tests run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 
 from nap_desktop.data.record_models import MODEL_BY_TYPE
@@ -23,9 +25,10 @@ from nap_desktop.reports import engine
 from nap_desktop.reports.engine import IndicatorValue, Period
 from nap_desktop.services import records, users
 from nap_desktop.services.context import Workspace
+from nap_desktop.services.demo_data import generate_demo_records
 from nap_desktop.services.workspace import open_workspace
 from tests.conftest import ADMIN, ADMIN_PW, PASSWORDS
-from tests.services.records_factories import CONSENT_ALL_YES, World, complete_values
+from tests.services.records_factories import CONSENT_ALL_YES, World, complete_values, pin_today
 
 JUNE = Period.month(2026, 6)
 EARLY = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # "recorded long ago" for records dated by creation
@@ -314,3 +317,19 @@ def nonzero(keys: Mapping[str, Any]) -> dict[str, Any]:
 
 def d(text: str) -> date:
     return date.fromisoformat(text)
+
+
+@contextmanager
+def demo_world(folder: Path, records: int, *, seed: int) -> Iterator[ReportsWorld]:
+    """A :class:`ReportsWorld` with ``records`` demo records made by the circle head of C-PSH
+    (as of 2026-11-01, ``today`` pinned), for module-scoped fixtures."""
+    mp = pytest.MonkeyPatch()
+    pin_today(mp)
+    w = ReportsWorld(folder)
+    try:
+        for _ in generate_demo_records(w.as_("head"), records, seed=seed, as_of=date(2026, 11, 1)):
+            pass
+        yield w
+    finally:
+        w.close()
+        mp.undo()

@@ -5,7 +5,6 @@ and read one state of the store even when records change while the report runs."
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 import pytest
@@ -13,25 +12,15 @@ from sqlalchemy import text
 
 from nap_desktop.reports import engine
 from nap_desktop.reports.engine import Period
-from nap_desktop.services.demo_data import generate_demo_records
-from tests.reports.builders import ReportsWorld
-from tests.services.records_factories import pin_today
+from tests.reports.builders import ReportsWorld, demo_world
 
 YEAR = Period.year(2026)
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReportsWorld]:
-    mp = pytest.MonkeyPatch()
-    pin_today(mp)
-    w = ReportsWorld(tmp_path_factory.mktemp("concurrent") / "ws")
-    try:
-        for _ in generate_demo_records(w.as_("head"), 1500, seed=11, as_of=date(2026, 11, 1)):
-            pass
+    with demo_world(tmp_path_factory.mktemp("concurrent") / "ws", 1500, seed=11) as w:
         yield w
-    finally:
-        w.close()
-        mp.undo()
 
 
 def serial(ws: Any, units: Any, period: Period) -> dict[str, Any]:

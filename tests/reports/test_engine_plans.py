@@ -25,7 +25,7 @@ from nap_desktop.reports import engine, returns
 from nap_desktop.reports.engine import Period
 from nap_desktop.services.context import Workspace
 from nap_desktop.services.demo_data import generate_demo_records
-from tests.reports.builders import ReportsWorld
+from tests.reports.builders import ReportsWorld, demo_world
 from tests.services.records_factories import pin_today
 
 FACTS = ("screenings", "service_provisions", "suspects")
@@ -33,16 +33,8 @@ FACTS = ("screenings", "service_provisions", "suspects")
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReportsWorld]:
-    mp = pytest.MonkeyPatch()
-    pin_today(mp)
-    w = ReportsWorld(tmp_path_factory.mktemp("plans") / "ws")
-    try:
-        for _ in generate_demo_records(w.as_("head"), 1500, seed=11, as_of=date(2026, 11, 1)):
-            pass
+    with demo_world(tmp_path_factory.mktemp("plans") / "ws", 1500, seed=11) as w:
         yield w
-    finally:
-        w.close()
-        mp.undo()
 
 
 def _set_statistics(ws: Workspace, present: bool) -> None:
