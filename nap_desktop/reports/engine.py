@@ -85,6 +85,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
@@ -2681,10 +2682,19 @@ def evaluate_concurrently(
         return {ind.code: done[ind.code] for ind in wanted}
     finally:
         for s in sessions:
-            conn = s.get_bind()
-            _release(s)
-            s.close()
-            conn.close()  # type: ignore[union-attr]
+            _close(s)
+
+
+def _close(session: Session) -> None:
+    """Ends a report's session and its connection (back to the pool), whatever state it is in."""
+    conn = session.get_bind()
+    try:
+        _release(session)
+    except SQLAlchemyError as e:  # only a cache hint: the connection goes back to the pool regardless
+        logger.warning("could not release a report connection's page cache: %s", e)
+    finally:
+        session.close()
+        conn.close()  # type: ignore[union-attr]
 
 
 def drill(
