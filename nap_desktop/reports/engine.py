@@ -844,7 +844,7 @@ def _narrowing(where: Mapping[str, Iterable[str]], facts: Mapping[str, Iterable[
     """A member's ``where`` without the columns whose values cover all the facts select anyway
     (``facts``: column → the values the facts query is restricted to): a condition every fact
     row meets costs a test per row and separates nothing."""
-    return {col: tuple(values) for col, values in where.items() if not set(facts.get(col, ())) <= set(values) or col not in facts}
+    return {col: tuple(values) for col, values in where.items() if col not in facts or not set(facts[col]) <= set(values)}
 
 
 @dataclass
@@ -1167,11 +1167,10 @@ def _services_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
             "beneficiary_role": sorted({r for roles, _ in scopes.values() for r in roles}),
             "support_type": sorted({t for _, types in scopes.values() for t in types}),
         }
-        members = [
-            _Member(ind.code, _narrowing({"beneficiary_role": roles, "support_type": types}, covered), _served_flags(ctx, ind))
-            for ind in inds
-            for roles, types in [scopes[ind.code]]
-        ]
+        members = []
+        for ind in inds:
+            roles, types = scopes[ind.code]
+            members.append(_Member(ind.code, _narrowing({"beneficiary_role": roles, "support_type": types}, covered), _served_flags(ctx, ind)))
         return _served_facts(ctx, covered["beneficiary_role"], covered["support_type"]), members, _wanted_dims(inds)
 
     return ctx.memo("services", lambda: _person_pass(ctx, ("services", *(i.code for i in inds)), build))
@@ -2633,9 +2632,10 @@ def evaluate_concurrently(
     codes: Iterable[str] | None = None,
     framework: Framework | None = None,
     codelists: CodeLists | None = None,
-    connections: int = PG_CONNECTIONS,
+    connections: int | None = None,
 ) -> dict[str, IndicatorValue]:
-    """:func:`evaluate` through ``connections`` connections of ``engine`` at once.
+    """:func:`evaluate` through ``connections`` connections of ``engine`` at once (default: the
+    dialect's, :data:`PG_CONNECTIONS` or :data:`SQLITE_CONNECTIONS`).
 
     The indicators run on a thread pool, each thread on its own connection; the shared passes
     are computed once (:meth:`_Ctx.memo`: a thread that needs a pass another is computing waits
@@ -2652,11 +2652,13 @@ def evaluate_concurrently(
     """
     fw = framework or default_framework()
     wanted = _wanted(fw, codes)
+    postgres = engine.dialect.name == "postgresql"
+    n = max(1, connections or (PG_CONNECTIONS if postgres else SQLITE_CONNECTIONS))
     sessions: list[Session] = []
     try:
-        if engine.dialect.name == "postgresql":
-            _pg_snapshot_sessions(engine, max(1, connections), sessions)
-        elif not _sqlite_snapshot_sessions(engine, max(1, connections), sessions):
+        if postgres:
+            _pg_snapshot_sessions(engine, n, sessions)
+        elif not _sqlite_snapshot_sessions(engine, n, sessions):
             return evaluate(sessions[0], units=units, period=period, codes=codes, framework=fw, codelists=codelists)
         for s in sessions:
             _tune(s)
@@ -2763,8 +2765,7 @@ def compute_indicators(
     """
     scope, units = _scope_units(ws, scope)
     fw = framework or default_framework()
-    connections = PG_CONNECTIONS if ws.engine.dialect.name == "postgresql" else SQLITE_CONNECTIONS
-    values = evaluate_concurrently(ws.engine, units=units, period=period, codes=codes, framework=fw, connections=connections)
+    values = evaluate_concurrently(ws.engine, units=units, period=period, codes=codes, framework=fw)
     return IndicatorReport(fw.version, scope, period, datetime.now(UTC), MappingProxyType(values))
 
 
