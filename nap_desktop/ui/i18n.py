@@ -175,6 +175,12 @@ def ltr(text: str) -> str:
     return f"\u2066{text}\u2069" if _lang == "ur" else text
 
 
+def unbroken(code: str) -> str:
+    """A code such as ``C-PSH`` that a wrapping label keeps on one line: a word joiner (U+2060,
+    invisible) on each side of its hyphens takes away the line break a hyphen allows."""
+    return code.replace("-", "\u2060-\u2060")
+
+
 def rtl_mark() -> str:
     """In Urdu, a right-to-left mark to start a text that begins with a number or a code, so the
     whole line reads right to left (Qt takes a line's direction from its first letter)."""

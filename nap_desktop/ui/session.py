@@ -24,6 +24,9 @@ class SessionRef(QObject):
     # settings or connection dialogs. Whoever holds a setting re-reads it (the idle lock, the
     # sync indicator, the sync screen).
     settings_changed = Signal()
+    # NOTE: emitted after an automatic sync with HQ's server finished a run (bundles sent,
+    # receipts or registry updates applied); whoever shows the sync history reloads it.
+    synced = Signal()
 
     def __init__(self, ws: Workspace | None, codelists: CodeLists | None = None) -> None:
         super().__init__()

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from nap_desktop.errors import Cancelled
 from nap_desktop.services import sync
 from nap_desktop.ui.errors import show_exception
-from nap_desktop.ui.i18n import fmt_int, ltr, pick, rtl_safe, tr, tr_known
+from nap_desktop.ui.i18n import fmt_int, ltr, pick, rtl_safe, tr, tr_known, unbroken
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.sync_models import (
     REVOKE_REASONS,
@@ -81,9 +81,10 @@ def table_view(name: str) -> QTableView:
 
 
 def unit_text(ref: SessionRef, code: str) -> str:
-    """``Torkham (P-TORKHAM)``: the unit's name in the UI language and its code."""
+    """``Torkham (P-TORKHAM)``: the unit's name in the UI language and its code (never split
+    over two lines: a wrapped label used to show "(C-" above "PSH)")."""
     name = ref.unit_name(code)
-    return f"{name} ({code})" if name != code else code
+    return f"{name} ({unbroken(code)})" if name != code else unbroken(code)
 
 
 class _WorkDialog(QDialog):

@@ -13,7 +13,8 @@ The tooltip names HQ's server address. When the link settings change (the admini
 the widget reads them again at once: it starts AutoSync once an address is set, and wakes a running
 one so that a new address or interval counts now rather than after the old interval. An automatic
 sync that applied HQ's field settings emits ``settings_changed`` itself (the idle lock re-reads its
-minutes, the sync screen refreshes).
+minutes, the sync screen refreshes); any other finished run emits ``synced``, so that an open sync
+screen shows the bundles it sent and the receipts it brought.
 """
 
 from __future__ import annotations
@@ -173,6 +174,8 @@ class SyncStatusWidget(QWidget):
             self._last_report = st.report
             if st.report.config_updated:  # HQ's field settings came with this sync
                 self.ref.settings_changed.emit()
+            else:
+                self.ref.synced.emit()  # (settings_changed reloads the sync screen too)
 
 
 def describe(st: SyncState) -> tuple[str, str]:

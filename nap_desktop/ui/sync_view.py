@@ -183,7 +183,8 @@ class SyncView(QWidget):
         self.tabs.setTabVisible(self.devices_tab, self.may_devices)
         lay.addWidget(self.tabs, 1)
         self._update_buttons()
-        ref.settings_changed.connect(self._on_settings_changed)
+        ref.settings_changed.connect(self._reload_if_loaded)
+        ref.synced.connect(self._reload_if_loaded)  # an automatic sync sent bundles or brought receipts
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -607,7 +608,7 @@ class SyncView(QWidget):
             self.say("ok", tr("Connection to HQ saved. Without a server address this laptop syncs by USB stick only."))
         self.ref.settings_changed.emit()  # the sync indicator, and this screen, read the new address
 
-    def _on_settings_changed(self) -> None:
+    def _reload_if_loaded(self) -> None:
         if self.loaded:
             self.refresh()
 

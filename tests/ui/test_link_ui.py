@@ -28,6 +28,7 @@ from nap_desktop.ui.sync_view import SyncView
 from tests.conftest import ADMIN, ADMIN_PW, PASSWORDS
 from tests.pgcluster import free_port
 from tests.sync.conftest import Network, enrolled, network  # noqa: F401 - fixtures
+from tests.services.records_factories import create
 from tests.ui.helpers import sync_view_for, click_box, closed, wait_idle
 from tests.ui.test_i18n import english_left, visible_texts
 
@@ -326,6 +327,33 @@ def test_the_idle_lock_follows_hqs_settings_an_automatic_sync_pulled(qtbot: Any,
     assert "up to date" in widget.label.text()
     assert c.idle.limit_s == 4 * 60
     assert locks_after(qtbot, c, 4)
+
+
+def test_an_open_sync_screen_shows_what_an_automatic_sync_sent(qtbot: Any, enrolled: Network, sign_in: Any, tmp_path: Path) -> None:
+    c = sign_in("off.torkham", PASSWORDS["officer"])
+    view = c.main.show_sync()
+    wait_idle(qtbot)
+    before = len(view.bundle_model.rows())
+    widget = c.main.sync_status
+    create(c.ref.ws, "person")
+    sent = sync.export_changes(c.ref.ws, tmp_path / "pushed")  # what AutoSync does on its thread before pushing
+
+    class Pushed:
+        running = True
+        state = SyncState(state="ok", message="1 bundle(s) sent; 0 acknowledged by HQ.", report=SyncReport(exported_records=1, pushed=1))
+
+        def status(self) -> SyncState:
+            return self.state
+
+    widget.auto = Pushed()  # type: ignore[assignment]
+    widget.refresh()
+    wait_idle(qtbot)
+    rows = view.bundle_model.rows()
+    assert len(rows) == before + 1, "the History tab shows the bundle the automatic sync sent, without pressing Refresh"
+    assert (view.bundle_model.index(0, 0).data(), view.bundle_model.index(0, 4).data()) == ("Sent", "Sent, awaiting HQ's receipt")
+    assert rows[0].bundle_id == sent.bundle_id
+    with qtbot.assertNotEmitted(c.ref.synced):
+        widget.refresh()  # the same report again: nothing new, no second reload
 
 
 def test_the_idle_lock_follows_the_administrators_change_at_once(qtbot: Any, sign_in: Any) -> None:

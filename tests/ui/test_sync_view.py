@@ -322,7 +322,7 @@ def test_a_new_post_joins_through_the_wizard_hq_approves_and_the_post_accepts(qt
         approve = hq.approve_request(requests[0])
         assert isinstance(approve, ApproveDialog)
         wait_idle(qtbot)
-        assert "P-KHARLACHI" in approve.fields["unit"].text() and approve.fields["kind"].text() == "New device"
+        assert "(P\u2060-\u2060KHARLACHI)" in approve.fields["unit"].text() and approve.fields["kind"].text() == "New device"
         assert approve.fields["key"].text().replace(" ", "") == key_id
         assert approve.folder_edit.text() == str(usb)
         qtbot.mouseClick(approve.approve_button, Qt.MouseButton.LeftButton)
@@ -559,6 +559,23 @@ def test_in_urdu_at_a_laptop_width_every_status_line_is_shown_whole(qtbot: Any, 
         assert unit.heightForWidth(unit.width()) > unit.fontMetrics().lineSpacing() * 1.5, "the name takes two lines here"
         clipped = [k for k, label in view.info.items() if label.isVisible() and label.height() < label.heightForWidth(label.width())]
         assert clipped == [], f"cut off at {width} px: {clipped}"
+
+
+def test_a_wrapping_unit_line_never_splits_the_units_code(qtbot: Any, enrolled: Network) -> None:
+    """A narrow window wraps the unit line between words, not inside "C-PSH" ("(C-" above "PSH)")."""
+    from PySide6.QtCore import QTextBoundaryFinder
+
+    view = view_for(qtbot, enrolled.post.ws)
+    text = view.info["unit"].text()
+    assert text.replace("\u2060", "").startswith("FIA Immigration, Torkham Border, Khyber (P-TORKHAM)"), text
+    start = text.index("(")
+    end = text.index(")", start)
+    finder = QTextBoundaryFinder(QTextBoundaryFinder.BoundaryType.Line, text)
+    breaks = []
+    while (pos := finder.toNextBoundary()) != -1:
+        breaks.append(pos)
+    assert [b for b in breaks if start < b <= end] == [], "a line may break only outside the code"
+    assert any(b <= start for b in breaks), "the name itself may still wrap"
 
 
 def _data_tokens(root: Any) -> set[str]:
