@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""CLI of the network link (issue 7): ``hq serve|import-inbox|config|status|field-config`` and ``sync push|pull|link|auto``.
+"""CLI of the network link (issue 7): ``hq serve|import-inbox|config|status|field-config`` and ``sync push|pull|check|link|auto``.
 
 Registered by :func:`nap_desktop.cli.build_parser` after the sync commands (whose ``sync`` group
 it extends). ``hq serve`` unlocks the workspace once, at start, with the password of the account
@@ -234,6 +234,29 @@ def cmd_sync_pull(ctx: Ctx) -> int:
     return _print_report(ctx, r)
 
 
+def cmd_sync_check(ctx: Ctx) -> int:
+    """Ask HQ's server whether it answers, with the saved link settings or the ones given."""
+    from dataclasses import replace
+
+    from nap_desktop.services.link import get_settings
+    from nap_desktop.sync.client import check_connection
+
+    a = ctx.args
+    with ctx.open() as ws:
+        s = get_settings(ws)
+    given = {"server_url": a.server, "proxy": a.proxy, "ca_file": a.ca_file}
+    s = replace(s, **{k: v for k, v in given.items() if v is not None})
+    if not s.server_url:
+        print("error: no HQ server is set: give --server URL, or set it with `nap-desktop sync link --server URL`.", file=sys.stderr)
+        return EXIT_USER
+    r = check_connection(s)
+    if ctx.args.json:
+        ctx.out(r)
+    else:
+        print(f"{'ok' if r.ok else 'error'}: {r.message}", file=sys.stdout if r.ok else sys.stderr)
+    return EXIT_OK if r.ok else EXIT_USER
+
+
 def cmd_sync_link(ctx: Ctx) -> int:
     """Show or set how this workspace reaches HQ's server (address, proxy, CA file, schedule)."""
     from dataclasses import asdict
@@ -332,6 +355,10 @@ def register(sub: Any, add: Callable[..., Any]) -> None:
         sp = add(name, fn, help_, sy)
         sp.add_argument("--server", metavar="URL", help="HQ's server (default: the saved link setting)")
         sp.add_argument("--ca-file", metavar="PEM", help="CA certificate that signed HQ's server certificate")
+    sp = add("check", cmd_sync_check, "ask HQ's server whether it answers (nothing is sent)", sy)
+    sp.add_argument("--server", metavar="URL", help="HQ's server (default: the saved link setting)")
+    sp.add_argument("--proxy", metavar="URL", help="HTTP proxy to try ('' for none; default: the saved one)")
+    sp.add_argument("--ca-file", metavar="PEM", help="CA certificate of HQ's server (default: the saved one)")
     sp = add("link", cmd_sync_link, "show or set how to reach HQ's server", sy)
     sp.add_argument("--server", metavar="URL", help="https://hq.example:8443 ('' clears it)")
     sp.add_argument("--proxy", metavar="URL", help="HTTP proxy, e.g. http://proxy:3128 ('' clears it)")

@@ -182,6 +182,53 @@ class HttpLink:
             tmp.unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """What a connection test found (:func:`check_connection`). No personal data."""
+
+    ok: bool
+    message: str  # English, from the core: what happened and what to do
+    server_url: str
+    via_proxy: bool
+    clock_offset_s: float = 0.0  # HQ's clock minus this computer's, when HQ answered
+    max_bundle_bytes: int | None = None
+
+
+CLOCK_WARN_S = 120.0  # a clock further off than this is worth telling the user about
+
+
+def check_connection(settings: LinkSettings, *, timeout_s: float = 15.0) -> ConnectionCheck:
+    """Asks HQ's intake server whether it is ready (its health endpoint), the way an automatic
+    sync would reach it: the same address, proxy and CA file.
+
+    Touches no store and sends nothing signed, so an administrator can try an address before
+    saving it. Network trouble is a result (``ok`` False, with what to do), not an exception;
+    an address that is not a server address raises :class:`~nap_desktop.errors.ValidationError`.
+    """
+    base = link_service.check_server_url(settings.server_url)
+    via_proxy = bool(settings.proxy)
+
+    def failed(message: str) -> ConnectionCheck:
+        return ConnectionCheck(False, message, base, via_proxy)
+
+    try:
+        http_link = HttpLink(settings, timeout_s=timeout_s)
+    except (OSError, ssl.SSLError):
+        return failed("The CA file set for HQ's server cannot be read as a certificate file. Set the right file, or ask HQ.")
+    try:
+        http_link.health()
+    except HqUnreachable as exc:
+        hint = " Check the proxy address, or try without the proxy." if via_proxy else " Check the address and this laptop's network; ask HQ whether the server is running."
+        return failed(str(exc) + hint)
+    except LinkError as exc:
+        return failed(str(exc))
+    message = "HQ's server answered: it is ready to receive this laptop's bundles."
+    offset = http_link.clock_offset
+    if abs(offset) > CLOCK_WARN_S:
+        message += f" This computer's clock is {abs(offset) / 60:.0f} minutes {'behind' if offset > 0 else 'ahead of'} HQ's; sync allows for it, but please set the clock right."
+    return ConnectionCheck(True, message, base, via_proxy, offset, http_link.max_bundle_bytes)
+
+
 def _reason(reason: object) -> str:
     if isinstance(reason, socket.gaierror):
         return "the name does not resolve"

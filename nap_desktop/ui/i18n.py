@@ -113,6 +113,18 @@ def tr_known(text: str) -> str:
     return _table.get(text, text)
 
 
+def latin(text: str) -> bool:
+    """True when ``text`` has no Arabic-script letter (English, a number, a code)."""
+    return not any("\u0600" <= ch <= "\u06ff" for ch in text)
+
+
+def core_text(text: str) -> str:
+    """A message from the core in the UI language; one without an Urdu entry stays a single
+    left-to-right run inside Urdu (its full stop at its end, not at the line's left)."""
+    shown = tr_known(text)
+    return ltr(shown) if latin(shown) else shown
+
+
 def pick(en: str, ur: str) -> str:
     """The label of a bilingual pair in the current language (English when the Urdu one is empty)."""
     return ur if _lang == "ur" and ur else en

@@ -9,11 +9,16 @@ permission ``link.set_settings`` checks). What HQ's field settings set on this d
 "Set by HQ (version N)". Saving writes a few meta rows on the writer thread; a
 :class:`~nap_desktop.errors.ValidationError` shows under the field it concerns, in the UI language,
 and nothing changes.
+
+"Test connection" asks HQ's server whether it answers with the address and proxy as typed (the
+health check of :func:`nap_desktop.sync.client.check_connection`, on a pool thread: the dialog
+never waits for the network), before or without saving them.
 """
 
 from __future__ import annotations
 
 import urllib.parse
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -32,8 +37,9 @@ from PySide6.QtWidgets import (
 
 from nap_desktop.errors import UserFacingError, ValidationError
 from nap_desktop.services import field_config, link
+from nap_desktop.sync.client import CLOCK_WARN_S, ConnectionCheck, check_connection
 from nap_desktop.ui.errors import show_exception, user_message
-from nap_desktop.ui.i18n import fmt_int, language, ltr, rtl_safe, tr
+from nap_desktop.ui.i18n import core_text, fmt_int, language, ltr, rtl_safe, tr
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.settings_dialog import set_by_hq_text
 from nap_desktop.ui.widgets import Banner, ErrorLabel, heading, primary_button
@@ -149,6 +155,12 @@ class LinkDialog(QDialog):
         lay.addStretch(1)
         lay.addSpacing(6)
         row = QHBoxLayout()
+        self.test_button = QPushButton(tr("Test connection"))
+        self.test_button.setObjectName("linkTestButton")
+        self.test_button.setAutoDefault(False)
+        self.test_button.setToolTip(tr("Ask HQ's server whether this laptop reaches it with the address and proxy above. Nothing is saved or sent."))
+        self.test_button.clicked.connect(self.test_connection)
+        row.addWidget(self.test_button)
         row.addStretch(1)
         self.cancel_button = QPushButton(tr("Cancel"))
         self.cancel_button.setObjectName("linkCancelButton")
@@ -185,6 +197,65 @@ class LinkDialog(QDialog):
         if "proxy" in self.errors:
             self.errors["proxy"].set_error(None)
 
+    # -- values ---------------------------------------------------------------------------------
+
+    def typed(self) -> link.LinkSettings:
+        """The settings as the dialog shows them now (saved or not)."""
+        proxy = "" if self.no_proxy.isChecked() else self.proxy_edit.text().strip()
+        return replace(self.current, server_url=self.server_edit.text().strip(), proxy=proxy)
+
+    def _marked(self, values: dict[str, object]) -> bool:
+        """Marks every bad address among ``values`` under its field; True when there was one."""
+        problems = []
+        for name, check in (("server_url", link.check_server_url), ("proxy", link.check_proxy)):
+            if values.get(name):
+                try:
+                    check(str(values[name]))
+                except ValidationError as exc:
+                    problems.append(exc)
+        for exc in problems:
+            self._on_failed(exc)
+        return bool(problems)
+
+    # -- testing --------------------------------------------------------------------------------
+
+    def test_connection(self) -> Op | None:
+        """Asks HQ's server whether it answers with the typed address and proxy (off the GUI thread)."""
+        if self.busy:
+            return None
+        for e in self.errors.values():
+            e.set_error(None)
+        self.banner.clear_message()
+        settings = self.typed()
+        if not settings.server_url:
+            self.errors["server_url"].set_error(tr("Type HQ's server address first."))
+            self._fit()
+            return None
+        if self._marked({"server_url": settings.server_url, "proxy": settings.proxy}):
+            return None
+        self._busy(True)
+        self.banner.show_message("info", tr("Asking HQ's server…"))
+        self.op = (
+            run_op(self, lambda _op: check_connection(settings), writer=False)  # network only: never the store's writer
+            .on_success(self._on_tested)
+            .on_failure(self._on_failed)
+            .on_finished(lambda: self._busy(False))
+            .start()
+        )
+        return self.op
+
+    def _on_tested(self, r: ConnectionCheck) -> None:
+        if r.ok:
+            text = tr("HQ's server answered: this laptop reaches it and can send its bundles.")
+            if abs(r.clock_offset_s) > CLOCK_WARN_S:
+                text += "\n" + tr("This computer's clock is {n} minutes off HQ's. Sync allows for it, but please set the clock right.").format(
+                    n=fmt_int(round(abs(r.clock_offset_s) / 60))
+                )
+            self.banner.show_message("ok", text)
+        else:
+            self.banner.show_message("error", tr("This laptop cannot reach HQ's server with these settings.") + "\n" + core_text(r.message))
+        self._fit()
+
     # -- saving ---------------------------------------------------------------------------------
 
     def changes(self) -> dict[str, object]:
@@ -210,16 +281,7 @@ class LinkDialog(QDialog):
         self.banner.clear_message()
         changes = self.changes()
         # NOTE: the service stops at the first bad value; checked here first, every bad field is marked at once
-        problems = []
-        for name, check in (("server_url", link.check_server_url), ("proxy", link.check_proxy)):
-            if changes.get(name):
-                try:
-                    check(str(changes[name]))
-                except ValidationError as exc:
-                    problems.append(exc)
-        if problems:
-            for exc in problems:
-                self._on_failed(exc)
+        if self._marked(changes):
             return None
         if not changes:
             super().accept()
@@ -270,6 +332,7 @@ class LinkDialog(QDialog):
         self.busy = on
         self.save_button.setEnabled(not on)
         self.cancel_button.setEnabled(not on)
+        self.test_button.setEnabled(not on)
 
     def accept(self) -> None:  # noqa: D102 - Enter saves, rather than closing unsaved
         self.save()

@@ -19,7 +19,7 @@ from nap_desktop.domain.codelists import CodeLists
 from nap_desktop.domain.records import RECORD_TYPES, FieldSpec
 from nap_desktop.errors import UserFacingError
 from nap_desktop.services.sync import BundleInfo, ConflictDetail, ConflictInfo, DeviceInfo, EnrolResult, ImportSummary
-from nap_desktop.ui.i18n import N_, fmt_int, ltr, pick, rtl_safe, tr
+from nap_desktop.ui.i18n import N_, fmt_int, latin, ltr, pick, rtl_safe, tr
 from nap_desktop.ui.widgets import code_label
 
 RowRole = Qt.ItemDataRole.UserRole + 2
@@ -53,10 +53,6 @@ REVOKE_REASONS = {
     "retired": N_("Taken out of service"),
     "other": N_("Other"),
 }
-
-
-def _latin(text: str) -> bool:
-    return not any("\u0600" <= ch <= "\u06ff" for ch in text)
 
 
 def when(value: datetime | None) -> str:
@@ -383,7 +379,7 @@ def format_value(spec: FieldSpec, value: Any, cl: CodeLists) -> str:
     if isinstance(value, list):
         return "; ".join(_item_text(v, cl) for v in value)
     text = str(value)
-    return ltr(text) if _latin(text) else text  # a phone number or a Latin name stays in one piece
+    return ltr(text) if latin(text) else text  # a phone number or a Latin name stays in one piece
 
 
 _ITEM_LISTS = {"type": "route_event_type", "country": "citizenship", "event": "stage_event"}

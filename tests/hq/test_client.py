@@ -7,6 +7,7 @@ import datetime as dt
 import http.client
 import http.server
 import ipaddress
+import json
 import os
 import subprocess
 import sys
@@ -25,7 +26,8 @@ from cryptography.x509.oid import NameOID
 from nap_desktop.errors import HqUnreachable, LinkError, ServerConfigError
 from nap_desktop.services import link, sync
 from nap_desktop.services.link import LinkSettings
-from nap_desktop.sync.client import AutoSync, Backoff, HttpLink, SyncClient
+from nap_desktop.sync import protocol
+from nap_desktop.sync.client import AutoSync, Backoff, HttpLink, SyncClient, check_connection
 from nap_desktop.sync.server import ServerConfig, check_config
 from tests.conftest import PASSWORDS
 from tests.hq.netutil import ANALYST, ANALYST_PW, Net, ServerProcess, make_net
@@ -176,6 +178,79 @@ def test_the_client_goes_through_the_http_proxy_set_for_it(net: Net) -> None:
         server.stop()
 
 
+# --- testing a connection before saving it -----------------------------------------------------
+
+
+class _Answer(http.server.ThreadingHTTPServer):
+    """A web server answering every GET with one body: not HQ's intake server, or one whose clock is off."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        super().__init__(("127.0.0.1", 0), _AnswerHandler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _AnswerHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        body = self.server.body  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_a: object) -> None:
+        pass
+
+
+def test_a_connection_check_says_whether_hq_answers_and_what_to_do_if_not(net: Net, tmp_path: Path) -> None:
+    ca, cert, key = _tls_files(tmp_path)
+    server = ServerProcess(net.hq, args=("--tls-cert", str(cert), "--tls-key", str(key)), ca_file=ca).start()
+    proxy = _Proxy()
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        r = check_connection(LinkSettings(server_url=server.url, ca_file=str(ca)))
+        assert r.ok and r.message == "HQ's server answered: it is ready to receive this laptop's bundles."
+        assert r.max_bundle_bytes and r.max_bundle_bytes > 0 and abs(r.clock_offset_s) < 30
+
+        r = check_connection(LinkSettings(server_url=server.url))
+        assert not r.ok and "certificate is not trusted" in r.message and "CA file" in r.message
+        r = check_connection(LinkSettings(server_url=server.url, ca_file=str(tmp_path / "missing.pem")))
+        assert not r.ok and r.message.startswith("The CA file set for HQ's server cannot be read")
+    finally:
+        server.stop()
+    closed = f"http://127.0.0.1:{free_port()}"
+    r = check_connection(LinkSettings(server_url=closed), timeout_s=5)
+    assert not r.ok and "cannot be reached (connection refused)" in r.message and "Check the address" in r.message
+    r = check_connection(LinkSettings(server_url=closed, proxy=f"http://127.0.0.1:{free_port()}"), timeout_s=5)
+    assert not r.ok and r.via_proxy and "Check the proxy address" in r.message
+    plain = ServerProcess(net.hq).start()  # the same check through a working proxy reaches HQ
+    try:
+        r = check_connection(LinkSettings(server_url=plain.url, proxy=f"http://127.0.0.1:{proxy.server_address[1]}"))
+        assert r.ok and proxy.seen == [f"GET {plain.url}{protocol.PATH_HEALTH}"]
+    finally:
+        plain.stop()
+        proxy.shutdown()
+
+
+def test_a_connection_check_names_a_web_server_that_is_not_hqs_and_a_clock_that_is_off() -> None:
+    other = _Answer(b"<html>Welcome to nginx!</html>")
+    late = _Answer(json.dumps({"protocol": protocol.PROTOCOL, "status": "ok", "time": int(time.time()) + 3600}).encode())
+    for srv in (other, late):
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        r = check_connection(LinkSettings(server_url=other.url))
+        assert not r.ok and r.message == "The address answers, but not as a NAP intake server."
+        r = check_connection(LinkSettings(server_url=late.url))
+        assert r.ok and 3590 < r.clock_offset_s < 3610
+        assert "This computer's clock is 60 minutes behind HQ's" in r.message
+    finally:
+        other.shutdown()
+        late.shutdown()
+
+
 # --- backoff ---------------------------------------------------------------------------------------
 
 
@@ -273,6 +348,11 @@ def test_cli_sync_link_push_pull_and_hq_status(net: Net) -> None:
         r = _cli("sync", "link", "--workspace", str(post), "--user", "admin", "--password-stdin", "--server", server.url, stdin="Key-Holder-2026!\n")
         assert r.returncode == 0, r.stderr
         assert server.url in r.stdout
+        r = _cli("sync", "check", "--workspace", str(post), "--user", "admin", "--password-stdin", stdin="Key-Holder-2026!\n")
+        assert r.returncode == 0 and r.stdout.startswith("ok: HQ's server answered"), (r.stdout, r.stderr)
+        closed = f"http://127.0.0.1:{free_port()}"
+        r = _cli("sync", "check", "--workspace", str(post), "--user", "admin", "--password-stdin", "--server", closed, stdin="Key-Holder-2026!\n")
+        assert r.returncode == 1 and "error: HQ's server cannot be reached (connection refused)" in r.stderr, (r.stdout, r.stderr)
         r = _cli("sync", "link", "--workspace", str(post), "--user", "admin", "--password-stdin", "--server", "http://hq.example:80", stdin="Key-Holder-2026!\n")
         assert r.returncode == 1 and "https" in r.stderr
         r = _cli("sync", "push", "--workspace", str(post), "--user", "off.post", "--password-stdin", stdin=PASSWORDS["officer"] + "\n")

@@ -229,3 +229,15 @@ def test_in_urdu_every_banner_and_field_error_line_starts_right_to_left(qtbot: A
     banner.show_message("info", "P-TORKHAM: 3\nE:/usb")
     error.set_error("2026-13-01")
     assert banner.text() == "\u200fP-TORKHAM: 3\n\u200fE:/usb" and error.text() == "\u200f2026-13-01"
+
+
+def test_a_core_message_without_an_urdu_entry_reads_as_one_left_to_right_run_in_urdu() -> None:
+    detail = "HQ's server cannot be reached (connection refused)."
+    known = "Connection to HQ saved. Without a server address this laptop syncs by USB stick only."
+    assert i18n.core_text(detail) == detail
+    i18n.set_language("ur")
+    try:
+        assert i18n.core_text(detail) == f"\u2066{detail}\u2069", "its full stop stays at its end"
+        assert i18n.core_text(known) == i18n.tr_known(known) != known, "a translated message is Urdu, not isolated"
+    finally:
+        i18n.set_language("en")

@@ -356,6 +356,54 @@ def test_an_open_sync_screen_shows_what_an_automatic_sync_sent(qtbot: Any, enrol
         widget.refresh()  # the same report again: nothing new, no second reload
 
 
+def test_the_administrator_tests_the_connection_before_saving_it(qtbot: Any, enrolled: Network, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from nap_desktop.sync import client as client_module
+    from nap_desktop.sync.server import ServerConfig, serve
+
+    calls: list[bool] = []  # True: the network was used on the GUI thread
+    real_open = client_module.HttpLink._open
+
+    def spying_open(self: Any, req: Any) -> Any:
+        calls.append(threading.current_thread() is threading.main_thread())
+        return real_open(self, req)
+
+    monkeypatch.setattr(client_module.HttpLink, "_open", spying_open)
+    view = view_for(qtbot, enrolled.post.ws)
+    dlg = open_link_dialog(qtbot, view)
+    assert dlg.test_button.text() == "Test connection" and dlg.test_button.isEnabled()
+    qtbot.mouseClick(dlg.test_button, Qt.MouseButton.LeftButton)
+    assert dlg.errors["server_url"].text() == "Type HQ's server address first." and not calls
+
+    port = free_port()
+    type_into(qtbot, dlg.server_edit, f"http://127.0.0.1:{port}")  # nothing listens there yet
+    qtbot.mouseClick(dlg.test_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot)
+    assert dlg.banner.kind == "error"
+    assert dlg.banner.text().startswith("This laptop cannot reach HQ's server with these settings.\nHQ's server cannot be reached (connection refused).")
+
+    stop = threading.Event()
+    server = threading.Thread(target=serve, args=(enrolled.hq.as_("ana.hq"), ServerConfig(port=port)), kwargs={"stop": stop}, daemon=True)
+    server.start()
+    try:
+        qtbot.waitUntil(lambda: client_module.check_connection(link.LinkSettings(server_url=f"http://127.0.0.1:{port}")).ok, timeout=60_000)
+        calls.clear()
+        qtbot.mouseClick(dlg.test_button, Qt.MouseButton.LeftButton)
+        wait_idle(qtbot)
+        assert (dlg.banner.kind, dlg.banner.text()) == ("ok", "HQ's server answered: this laptop reaches it and can send its bundles.")
+        assert calls == [False], "the request ran off the GUI thread"
+        assert dlg.isVisible() and link.get_settings(enrolled.post.ws).server_url == "", "testing saves nothing"
+        i18n.set_language("ur")
+        dlg.test_connection()
+        wait_idle(qtbot)
+        assert dlg.banner.text() == "\u200fہیڈکوارٹر کے سرور نے جواب دیا: یہ لیپ ٹاپ اس تک پہنچتا ہے اور اپنے بنڈل بھیج سکتا ہے۔"
+    finally:
+        i18n.set_language("en")
+        stop.set()
+        server.join(60)
+
+
 def test_the_idle_lock_follows_the_administrators_change_at_once(qtbot: Any, sign_in: Any) -> None:
     c = sign_in(ADMIN, ADMIN_PW)
     dlg = SettingsDialog(c.ref, parent=c.main)
