@@ -192,6 +192,11 @@ class LinkDialog(QDialog):
         self.errors[name] = err
         return box
 
+    def _clear_messages(self) -> None:
+        for e in self.errors.values():
+            e.set_error(None)
+        self.banner.clear_message()
+
     def _on_no_proxy(self, on: bool) -> None:
         self.proxy_edit.setEnabled(not on)
         if "proxy" in self.errors:
@@ -223,9 +228,7 @@ class LinkDialog(QDialog):
         """Asks HQ's server whether it answers with the typed address and proxy (off the GUI thread)."""
         if self.busy:
             return None
-        for e in self.errors.values():
-            e.set_error(None)
-        self.banner.clear_message()
+        self._clear_messages()
         settings = self.typed()
         if not settings.server_url:
             self.errors["server_url"].set_error(tr("Type HQ's server address first."))
@@ -276,9 +279,7 @@ class LinkDialog(QDialog):
         """Stores the changes (on the writer thread: a few rows, no network); closes when done."""
         if self.busy:
             return None
-        for e in self.errors.values():
-            e.set_error(None)
-        self.banner.clear_message()
+        self._clear_messages()
         changes = self.changes()
         # NOTE: the service stops at the first bad value; checked here first, every bad field is marked at once
         if self._marked(changes):

@@ -64,3 +64,20 @@ def sync_view_for(qtbot: Any, ws: Any) -> Any:
     wait_idle(qtbot)
     assert view.loaded
     return view
+
+
+def network_threads(monkeypatch: Any) -> list[bool]:
+    """Records, for every request the sync client opens, whether it ran on the GUI thread (True)."""
+    import threading
+
+    from nap_desktop.sync import client as client_module
+
+    calls: list[bool] = []
+    real_open = client_module.HttpLink._open
+
+    def spying_open(self: Any, req: Any) -> Any:
+        calls.append(threading.current_thread() is threading.main_thread())
+        return real_open(self, req)
+
+    monkeypatch.setattr(client_module.HttpLink, "_open", spying_open)
+    return calls

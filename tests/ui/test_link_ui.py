@@ -29,7 +29,7 @@ from tests.conftest import ADMIN, ADMIN_PW, PASSWORDS
 from tests.pgcluster import free_port
 from tests.sync.conftest import Network, enrolled, network  # noqa: F401 - fixtures
 from tests.services.records_factories import create
-from tests.ui.helpers import sync_view_for, click_box, closed, wait_idle
+from tests.ui.helpers import click_box, closed, network_threads, sync_view_for, wait_idle
 from tests.ui.test_i18n import english_left, visible_texts
 
 OLD = "https://hq-old.fia.example:8443"
@@ -362,14 +362,7 @@ def test_the_administrator_tests_the_connection_before_saving_it(qtbot: Any, enr
     from nap_desktop.sync import client as client_module
     from nap_desktop.sync.server import ServerConfig, serve
 
-    calls: list[bool] = []  # True: the network was used on the GUI thread
-    real_open = client_module.HttpLink._open
-
-    def spying_open(self: Any, req: Any) -> Any:
-        calls.append(threading.current_thread() is threading.main_thread())
-        return real_open(self, req)
-
-    monkeypatch.setattr(client_module.HttpLink, "_open", spying_open)
+    calls = network_threads(monkeypatch)  # True: the network was used on the GUI thread
     view = view_for(qtbot, enrolled.post.ws)
     dlg = open_link_dialog(qtbot, view)
     assert dlg.test_button.text() == "Test connection" and dlg.test_button.isEnabled()

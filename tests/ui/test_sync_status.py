@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QApplication
 
 from nap_desktop.services import link, sync
 from nap_desktop.services.workspace import open_workspace
-from nap_desktop.sync import client as client_module
 from nap_desktop.sync.client import Backoff
 from nap_desktop.sync.server import ServerConfig, serve
 from nap_desktop.ui import sync_status
@@ -23,6 +22,7 @@ from nap_desktop.ui.session import SessionRef
 from tests.hq.netutil import ANALYST, ANALYST_PW, make_net, wait_healthy
 from tests.pgcluster import free_port
 from tests.services.records_factories import create
+from tests.ui.helpers import network_threads
 
 
 @pytest.fixture(autouse=True)
@@ -33,14 +33,7 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_indicator_shows_hq_unreachable_then_syncs_on_sync_now(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sync_status, "BACKOFF", Backoff(base_s=0.3, max_s=1.0))
-    calls: list[bool] = []  # True: the network was used on the GUI thread
-    real_open = client_module.HttpLink._open
-
-    def spying_open(self: Any, req: Any) -> Any:
-        calls.append(threading.current_thread() is threading.main_thread())
-        return real_open(self, req)
-
-    monkeypatch.setattr(client_module.HttpLink, "_open", spying_open)
+    calls = network_threads(monkeypatch)  # True: the network was used on the GUI thread
     net = make_net(tmp_path, 1)
     port = free_port()
     link.set_settings(net.posts[0], server_url=f"http://127.0.0.1:{port}")  # nothing listens there yet
