@@ -33,7 +33,7 @@ from nap_desktop.services.workspace import read_recovery_identity
 from nap_desktop.ui.errors import show_exception, user_message
 from nap_desktop.ui.i18n import tr
 from nap_desktop.ui.session import SessionRef
-from nap_desktop.ui.widgets import ERROR_STYLE, PasswordStrengthMeter, heading, primary_button
+from nap_desktop.ui.widgets import ERROR_STYLE, PasswordStrengthMeter, button_row, heading, primary_button
 from nap_desktop.ui.workers import Op, run_op
 
 
@@ -74,16 +74,10 @@ class _Dialog(QDialog):
         self.message.setWordWrap(True)
         self.message.hide()
         lay.addWidget(self.message)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        self.cancel_button = QPushButton(tr("Cancel"))
-        self.cancel_button.setAutoDefault(False)
-        self.cancel_button.clicked.connect(self.reject)
         self.ok_button = primary_button(ok_text)
         self.ok_button.setObjectName(ok_name)
         self.ok_button.clicked.connect(self._on_ok_clicked)
-        row.addWidget(self.cancel_button)
-        row.addWidget(self.ok_button)
+        row, self.cancel_button = button_row(self, self.ok_button)
         lay.addLayout(row)
         self._busy = False
         self._error = ""

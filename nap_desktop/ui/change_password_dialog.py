@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from nap_desktop.errors import UserFacingError, WrongPassword
 from nap_desktop.services.context import Workspace
 from nap_desktop.services.workspace import change_password
 from nap_desktop.ui.errors import show_exception, user_message
 from nap_desktop.ui.i18n import tr
-from nap_desktop.ui.widgets import ERROR_STYLE, PasswordStrengthMeter, heading, primary_button
+from nap_desktop.ui.widgets import ERROR_STYLE, PasswordStrengthMeter, button_row, heading, primary_button
 from nap_desktop.ui.workers import run_op
 
 
@@ -55,16 +55,10 @@ class ChangePasswordDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.hide()
         lay.addWidget(self.message)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        self.cancel_button = QPushButton(tr("Cancel"))
-        self.cancel_button.setAutoDefault(False)
-        self.cancel_button.clicked.connect(self.reject)
         self.ok_button = primary_button(tr("Change password"))
         self.ok_button.setObjectName("changeButton")
         self.ok_button.clicked.connect(self._on_ok_clicked)
-        row.addWidget(self.cancel_button)
-        row.addWidget(self.ok_button)
+        row, self.cancel_button = button_row(self, self.ok_button)
         lay.addLayout(row)
         self._busy = False
         self._error = ""

@@ -42,7 +42,7 @@ from nap_desktop.ui.errors import show_exception, user_message
 from nap_desktop.ui.i18n import core_text, fmt_int, language, ltr, rtl_safe, tr
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.settings_dialog import set_by_hq_text
-from nap_desktop.ui.widgets import Banner, ErrorLabel, heading, primary_button
+from nap_desktop.ui.widgets import Banner, ErrorLabel, button_row, heading, primary_button
 from nap_desktop.ui.workers import Op, run_op
 
 # the names of link.set_settings' ValidationError fields -> the names field_config.managed uses
@@ -154,23 +154,16 @@ class LinkDialog(QDialog):
 
         lay.addStretch(1)
         lay.addSpacing(6)
-        row = QHBoxLayout()
         self.test_button = QPushButton(tr("Test connection"))
         self.test_button.setObjectName("linkTestButton")
         self.test_button.setAutoDefault(False)
         self.test_button.setToolTip(tr("Ask HQ's server whether this laptop reaches it with the address and proxy above. Nothing is saved or sent."))
         self.test_button.clicked.connect(self.test_connection)
-        row.addWidget(self.test_button)
-        row.addStretch(1)
-        self.cancel_button = QPushButton(tr("Cancel"))
-        self.cancel_button.setObjectName("linkCancelButton")
-        self.cancel_button.setAutoDefault(False)
-        self.cancel_button.clicked.connect(self.reject)
         self.save_button = primary_button(tr("Save"))
         self.save_button.setObjectName("linkSaveButton")
         self.save_button.clicked.connect(self.save)
-        row.addWidget(self.cancel_button)
-        row.addWidget(self.save_button)
+        row, self.cancel_button = button_row(self, self.save_button, lead=[self.test_button])
+        self.cancel_button.setObjectName("linkCancelButton")
         lay.addLayout(row)
 
     def _field(self, name: str, editor: QWidget) -> QWidget:

@@ -33,7 +33,7 @@ from nap_desktop.ui.record_table_model import (
     RowRole,
 )
 from nap_desktop.ui.session import SessionRef
-from nap_desktop.ui.widgets import heading, primary_button
+from nap_desktop.ui.widgets import button_row, heading, primary_button
 
 logger = logging.getLogger(__name__)
 
@@ -292,16 +292,10 @@ class RecordPickerDialog(QDialog):
         self.view.new_requested.connect(self._on_new)
         self.view.open_requested.connect(lambda _t, _i: self.accept())
         lay.addWidget(self.view, 1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        cancel = QPushButton(tr("Cancel"))
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
         self.choose_button = primary_button(tr("Choose"))
         self.choose_button.setObjectName("chooseButton")
         self.choose_button.clicked.connect(self.accept)
-        row.addWidget(cancel)
-        row.addWidget(self.choose_button)
+        row, _cancel = button_row(self, self.choose_button)
         lay.addLayout(row)
         self.view.focus_search()
 

@@ -11,7 +11,7 @@ every field laptop, its draft and its publication.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QSpinBox, QTabWidget, QVBoxLayout, QWidget
 
 from nap_desktop.security.permissions import Perm
 from nap_desktop.services import field_config
@@ -19,7 +19,7 @@ from nap_desktop.services import settings as ws_settings
 from nap_desktop.ui import preferences
 from nap_desktop.ui.i18n import LANGUAGE_NAMES, language, rtl_safe, tr
 from nap_desktop.ui.session import SessionRef
-from nap_desktop.ui.widgets import CodeComboBox, heading, primary_button
+from nap_desktop.ui.widgets import CodeComboBox, button_row, heading, primary_button
 from nap_desktop.ui.workers import run_op
 
 
@@ -87,16 +87,10 @@ class SettingsDialog(QDialog):
         else:
             glay.setContentsMargins(0, 0, 0, 0)
             lay.addWidget(general)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        cancel = QPushButton(tr("Cancel"))
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
         ok = primary_button(tr("Save"))
         ok.setObjectName("saveSettings")
         ok.clicked.connect(self.accept)
-        row.addWidget(cancel)
-        row.addWidget(ok)
+        row, _cancel = button_row(self, ok)
         lay.addLayout(row)
         self._ref = ref
         self._ok = ok

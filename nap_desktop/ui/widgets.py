@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QCompleter,
+    QDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -397,6 +398,25 @@ def primary_button(text: str) -> QPushButton:
     b.setDefault(True)
     b.setAutoDefault(True)
     return b
+
+
+def button_row(dialog: QDialog, primary: QPushButton, *, cancel_text: str = "", lead: Sequence[QWidget] = ()) -> tuple[QHBoxLayout, QPushButton]:
+    """A dialog's bottom row: ``lead`` (e.g. "Test connection") at the start, then Cancel, which
+    rejects the dialog and is never the Enter key's button, and ``primary`` at the end.
+
+    Returns the row (for the caller's layout) and the Cancel button (``cancel_text``: another
+    label, e.g. "Close").
+    """
+    row = QHBoxLayout()
+    for widget in lead:
+        row.addWidget(widget)
+    row.addStretch(1)
+    cancel = QPushButton(cancel_text or tr("Cancel"))
+    cancel.setAutoDefault(False)
+    cancel.clicked.connect(dialog.reject)
+    row.addWidget(cancel)
+    row.addWidget(primary)
+    return row, cancel
 
 
 def expanding(widget: QWidget) -> QWidget:
