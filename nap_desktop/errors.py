@@ -213,6 +213,10 @@ class EnrolmentError(SyncError):
     """An enrolment request or response does not fit this workspace."""
 
 
+class NotEnrolled(SyncError):
+    """The workspace is not (or no longer) in HQ's key registry: nothing can be signed for HQ yet."""
+
+
 class ConfigRefused(SyncError):
     """HQ's field settings in a config bundle are older than the ones applied, or clash with them; nothing changed."""
 

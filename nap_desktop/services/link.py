@@ -18,7 +18,7 @@ from sqlalchemy import select
 from nap_desktop.data.meta import get_meta, set_meta
 from nap_desktop.data.models import Meta
 from nap_desktop.data.sync_models import SyncBundle, SyncKey
-from nap_desktop.errors import SyncError, ValidationError
+from nap_desktop.errors import NotEnrolled, SyncError, ValidationError
 from nap_desktop.security.permissions import Perm
 from nap_desktop.services import sync
 from nap_desktop.services.context import Workspace
@@ -172,7 +172,7 @@ def credentials(ws: Workspace) -> Credentials:
     with ws.sf() as s:
         r = sync.current_registry(ws, s)
         if r is None or r.device(sync.device_id(ws)) is None:
-            raise SyncError("This workspace is not enrolled with HQ yet: make an enrolment request and import HQ's answer first.")
+            raise NotEnrolled("This workspace is not enrolled with HQ yet: make an enrolment request (Sync screen ▸ Make enrolment request…) and accept HQ's answer first.")
         listed = {k["key_id"]: k["status"] for k in r.device(sync.device_id(ws))["keys"]}
         rows = list(s.scalars(select(SyncKey).where(SyncKey.purpose == "signing").order_by(SyncKey.created_at.desc())))
         key = next((SecretKey.from_bytes(k.secret) for k in rows if listed.get(k.key_id) in ("active", "retired")), None)

@@ -52,6 +52,7 @@ from nap_desktop.errors import (
     BundleDamaged,
     BundleRejected,
     EnrolmentError,
+    NotEnrolled,
     NotFound,
     RecordLocked,
     RegistryError,
@@ -353,7 +354,7 @@ def _require_registry(ws: Workspace, s: Session) -> reg.Registry:
         if _is_hq(ws):
             r = _ensure_hq(ws, s)
         else:
-            raise SyncError("This workspace is not enrolled with HQ yet: make an enrolment request (Sync ▸ Enrol) and import HQ's answer.")
+            raise NotEnrolled("This workspace is not enrolled with HQ yet: make an enrolment request (Sync screen ▸ Make enrolment request…) and accept HQ's answer.")
     return r
 
 

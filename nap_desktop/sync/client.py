@@ -47,7 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from nap_desktop.errors import BundleDamaged, HqUnreachable, LinkError, UserFacingError, WorkspaceLocked
+from nap_desktop.errors import BundleDamaged, HqUnreachable, LinkError, NotEnrolled, UserFacingError, WorkspaceLocked
 from nap_desktop.services import link as link_service
 from nap_desktop.services import sync
 from nap_desktop.services.context import Workspace
@@ -507,7 +507,8 @@ class Backoff:
 
 @dataclass(frozen=True)
 class SyncState:
-    """What the status indicator shows. ``state``: off / waiting / offline / syncing / ok / error."""
+    """What the status indicator shows. ``state``: off / waiting / offline / syncing / ok /
+    not_enrolled (HQ's answer to the enrolment request is not accepted here yet) / error."""
 
     state: str = "off"
     message: str = ""
@@ -633,6 +634,10 @@ class AutoSync:
             except WorkspaceLocked:
                 self._set(state="off", message="The workspace is locked.", next_attempt_in_s=None)
                 return
+            except NotEnrolled as exc:  # not an error of the link: waits (Sync now, or a new setting, wakes it)
+                self._set(state="not_enrolled", message=exc.message, failures=0, next_attempt_in_s=None)
+                self._sleep(300.0)
+                continue
             except Exception as exc:  # noqa: BLE001 - shown in the status; tried again later
                 failures += 1
                 wait = self.backoff.delay(failures)

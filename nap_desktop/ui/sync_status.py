@@ -108,7 +108,8 @@ class SyncStatusWidget(QWidget):
         return bool(self.link.configured)
 
     def _on_settings_changed(self) -> None:
-        """The link settings may have changed: read them again; a running AutoSync uses them now."""
+        """The link settings (or the enrolment) may have changed: read them again; a running
+        AutoSync uses them now, and one waiting for the enrolment tries at once."""
         if not self._applies():
             return
         before = self.link
@@ -118,6 +119,8 @@ class SyncStatusWidget(QWidget):
             self._configured()
             if self.link != before:
                 self.auto.reload()
+            elif self.auto.status().state == "not_enrolled":
+                self.auto.trigger()
         self.refresh()
 
     def _on_workspace_changed(self) -> None:
@@ -188,6 +191,8 @@ def describe(st: SyncState) -> tuple[str, str]:
         return tr("Sync: automatic sync is off"), st.message
     if st.state == "syncing":
         return tr("Sync: sending and receiving…"), ""
+    if st.state == "not_enrolled":
+        return tr("Sync: waiting for enrolment with HQ"), st.message
     if st.state == "offline":
         minutes = max(1, round((st.next_attempt_in_s or 60) / 60))
         return tr("Sync: HQ not reachable; next try in {m} min").format(m=minutes), st.message

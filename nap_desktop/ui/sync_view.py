@@ -571,7 +571,8 @@ class SyncView(QWidget):
                 return None
             path = Path(name)
         dlg = AcceptDialog(self.ref, path, parent=self)
-        dlg.accepted_answer.connect(lambda _r: self.refresh())
+        # the laptop is enrolled now: this screen reloads, and an automatic sync waiting for it goes ahead
+        dlg.accepted_answer.connect(lambda _r: self.ref.settings_changed.emit())
         return self._open(dlg)
 
     def rotate_keys(self, folder: Path | None = None) -> Op | None:

@@ -397,6 +397,25 @@ def test_the_administrator_tests_the_connection_before_saving_it(qtbot: Any, enr
         server.join(60)
 
 
+def test_the_indicator_waits_for_the_enrolment_and_tries_at_once_when_it_is_accepted(qtbot: Any, network: Network) -> None:
+    link.set_settings(network.post.ws, server_url=f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    main = MainWindow(SessionRef(network.post.as_("off.torkham")))
+    qtbot.addWidget(main)
+    main.show()
+    widget = main.sync_status
+    qtbot.waitUntil(lambda: widget.auto is not None and widget.auto.status().state == "not_enrolled", timeout=30_000)
+    widget.refresh()
+    assert widget.label.text() == "Sync: waiting for enrolment with HQ", "not 'a problem': nothing is wrong, a step is missing"
+    assert "make an enrolment request (Sync screen ▸ Make enrolment request…)" in widget.label.toolTip()
+    assert widget.auto.status().failures == 0 and widget.auto.status().next_attempt_in_s is None
+    runs = widget.auto.runs
+    network.enrol(network.post)  # HQ's answer accepted on this laptop
+    main.ref.settings_changed.emit()  # what accepting it on the sync screen emits
+    qtbot.waitUntil(lambda: widget.auto.runs > runs and widget.auto.status().state == "offline", timeout=30_000)
+    widget.refresh()
+    assert "HQ not reachable" in widget.label.text(), "enrolled now: it went ahead at once and found HQ's server down"
+
+
 def test_the_idle_lock_follows_the_administrators_change_at_once(qtbot: Any, sign_in: Any) -> None:
     c = sign_in(ADMIN, ADMIN_PW)
     dlg = SettingsDialog(c.ref, parent=c.main)
