@@ -213,15 +213,15 @@ def check_connection(settings: LinkSettings, *, timeout_s: float = 15.0) -> Conn
 
     try:
         http_link = HttpLink(settings, timeout_s=timeout_s)
-    except (OSError, ssl.SSLError):
+    except OSError:  # a missing or unreadable CA file, or one that is no PEM (ssl.SSLError)
         return failed("The CA file set for HQ's server cannot be read as a certificate file. Set the right file, or ask HQ.")
     try:
         http_link.health()
     except HqUnreachable as exc:
         hint = " Check the proxy address, or try without the proxy." if via_proxy else " Check the address and this laptop's network; ask HQ whether the server is running."
-        return failed(str(exc) + hint)
+        return failed(exc.message + hint)
     except LinkError as exc:
-        return failed(str(exc))
+        return failed(exc.message)
     message = "HQ's server answered: it is ready to receive this laptop's bundles."
     offset = http_link.clock_offset
     if abs(offset) > CLOCK_WARN_S:
