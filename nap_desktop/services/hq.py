@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import delete, select, text
@@ -635,6 +636,30 @@ def inbox_counts(ws: Workspace, inbox: Path | None = None) -> dict[str, int]:
             claimed += 1
     rejected = sum(1 for p in (d / REJECTED).glob(f"*{SUFFIX}"))
     return {"waiting": waiting, "claimed": claimed, "rejected": rejected}
+
+
+@dataclass(frozen=True)
+class InboxState:
+    """The intake inbox as HQ's sync screen shows it: counts, and why the latest bundles were
+    refused (the importer's messages: no personal data)."""
+
+    waiting: int
+    claimed: int
+    rejected: int
+    reasons: tuple[tuple[datetime, str], ...]  # (when refused, why), newest first
+
+
+def inbox_state(ws: Workspace, inbox: Path | None = None, *, reasons: int = 5) -> InboxState:
+    """:func:`inbox_counts` and the reasons of the ``reasons`` latest refusals (HQ analysts)."""
+    _require_hq(ws)
+    ws.require(Perm.BUNDLE_IMPORT)
+    counts = inbox_counts(ws, inbox)
+    found: list[tuple[datetime, str]] = []
+    for note in (intake_dir(ws, inbox) / REJECTED).glob(f"*{SUFFIX}.txt"):
+        with contextlib.suppress(OSError):
+            found.append((datetime.fromtimestamp(note.stat().st_mtime, UTC), note.read_text("utf-8", errors="replace").strip()[:300]))
+    found.sort(reverse=True)
+    return InboxState(counts["waiting"], counts["claimed"], counts["rejected"], tuple(found[:reasons]))
 
 
 def clean_spool(inbox: Path, older_than_s: float = 3600.0) -> int:

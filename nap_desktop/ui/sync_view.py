@@ -43,14 +43,14 @@ from PySide6.QtWidgets import (
 
 from nap_desktop.errors import Cancelled
 from nap_desktop.security.permissions import Perm
-from nap_desktop.services import field_config, link, sync
+from nap_desktop.services import field_config, hq, link, sync
 from nap_desktop.ui.errors import show_exception
-from nap_desktop.ui.i18n import fmt_int, ltr, tr
+from nap_desktop.ui.i18n import core_text, fmt_int, ltr, tr
 from nap_desktop.ui.link_dialog import LinkDialog, link_lines
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.settings_dialog import set_by_hq_text
 from nap_desktop.ui.sync_dialogs import AcceptDialog, ApproveDialog, ConflictDialog, ImportDialog, RevokeDialog, mono, table_view, unit_text
-from nap_desktop.ui.sync_models import SITE_KINDS, BundleTableModel, ConflictTableModel, DeviceTableModel, group4, request_written_text, rtl_safe
+from nap_desktop.ui.sync_models import SITE_KINDS, BundleTableModel, ConflictTableModel, DeviceTableModel, group4, request_written_text, rtl_safe, when
 from nap_desktop.ui.widgets import Banner, heading, ask_yes_no
 from nap_desktop.ui.workers import Op, OpContext, run_op
 
@@ -69,6 +69,7 @@ class SyncSnapshot:
     devices: list[sync.DeviceInfo] | None
     managed: dict[str, int]  # settings HQ's field settings decide here -> version (field_config.managed)
     link: link.LinkSettings | None = None  # field: where the automatic sync sends the bundles
+    inbox: hq.InboxState | None = None  # HQ (analysts): the intake server's inbox on this computer
 
 
 def held_lines(bundles: list[sync.BundleInfo]) -> list[str]:
@@ -106,6 +107,7 @@ class SyncView(QWidget):
         self.field_keys = self.field and ref.can(Perm.KEYS_MANAGE)
         self.may_conflicts = ref.can(Perm.BUNDLE_IMPORT)
         self.may_devices = not self.field and (ref.can(Perm.BUNDLE_IMPORT) or ref.can(Perm.KEYS_MANAGE))
+        self.may_inbox = not self.field and ref.can(Perm.BUNDLE_IMPORT)
         self.may_retention = self.field and ref.can(Perm.SETTINGS_MANAGE)
         self.may_link = self.field and ref.can(Perm.SETTINGS_MANAGE)  # the permission link.set_settings requires
         self.snapshot: SyncSnapshot | None = None
@@ -205,6 +207,8 @@ class SyncView(QWidget):
             rows += [("server", tr("HQ server address:")), ("interval", tr("Look for HQ every:")), ("proxy", tr("Proxy:"))]
             rows += [("pending", tr("Changes not yet sent:")), ("unacked", tr("Bundles awaiting HQ's receipt:"))]
         rows += [("held", tr("Held bundles:")), ("conflicts", tr("Open conflicts:"))]
+        if self.may_inbox:
+            rows.append(("inbox", tr("Intake server's inbox:")))
         if self.field:
             rows.append(("retention", tr("Personal data kept after HQ's receipt:")))
         for i, (key, label) in enumerate(rows):
@@ -283,7 +287,7 @@ class SyncView(QWidget):
         if not self.ref.unlocked:
             return None
         ws = self.ref.ws
-        conflicts, devices, field = self.may_conflicts, self.may_devices, self.field
+        conflicts, devices, field, inbox = self.may_conflicts, self.may_devices, self.field, self.may_inbox
 
         def load(_op: OpContext) -> SyncSnapshot:
             return SyncSnapshot(
@@ -293,6 +297,7 @@ class SyncView(QWidget):
                 sync.list_devices(ws) if devices else None,
                 field_config.managed(ws),
                 link.get_settings(ws) if field else None,
+                hq.inbox_state(ws) if inbox else None,
             )
 
         return run_op(self, load).on_success(self._show).start()
@@ -331,6 +336,8 @@ class SyncView(QWidget):
         self.info["held"].setStyleSheet("color: #8a5a00;" if held else "")
         self._set("conflicts", fmt_int(st.open_conflicts))
         self.info["conflicts"].setStyleSheet("color: #b00020; font-weight: bold;" if st.open_conflicts else "")
+        if snap.inbox is not None:
+            self._show_inbox(snap.inbox)
         self.bundle_model.set_rows(snap.bundles)
         self.bundle_table.resizeColumnsToContents()
         if snap.conflicts is not None:
@@ -608,6 +615,19 @@ class SyncView(QWidget):
         else:
             self.say("ok", tr("Connection to HQ saved. Without a server address this laptop syncs by USB stick only."))
         self.ref.settings_changed.emit()  # the sync indicator, and this screen, read the new address
+
+    def _show_inbox(self, box: hq.InboxState) -> None:
+        """HQ: bundles the intake server received and the importer has not applied yet, and the
+        ones it refused, with why (the latest in the tooltip)."""
+        counts = tr("{waiting} waiting · {claimed} being imported · {rejected} refused")
+        self._set("inbox", counts.format(waiting=fmt_int(box.waiting), claimed=fmt_int(box.claimed), rejected=fmt_int(box.rejected)))
+        label = self.info["inbox"]
+        label.setStyleSheet("color: #b00020;" if box.rejected else "")
+        if box.reasons:
+            lines = [f"{when(at)}: {core_text(why)}" for at, why in box.reasons]
+            label.setToolTip(tr("Latest refusals (the files are in {folder}):").format(folder=ltr("inbox/intake/rejected")) + "\n" + "\n".join(lines))
+        else:
+            label.setToolTip("")
 
     def _reload_if_loaded(self) -> None:
         if self.loaded:

@@ -561,6 +561,30 @@ def test_in_urdu_at_a_laptop_width_every_status_line_is_shown_whole(qtbot: Any, 
         assert clipped == [], f"cut off at {width} px: {clipped}"
 
 
+def test_hq_sees_its_intake_inbox_and_why_a_bundle_was_refused(qtbot: Any, enrolled: Network, tmp_path: Path) -> None:
+    from nap_desktop.services import hq
+
+    ana = enrolled.hq.as_("ana.hq")
+    inbox = hq.intake_dir(ana)
+    officer = enrolled.post.as_("off.torkham")
+    create(officer, "person")
+    made = sync.export_changes(officer, tmp_path / "made")
+    assert made.path is not None
+    data = bytearray(made.path.read_bytes())
+    data[200] ^= 0xFF  # altered on the way: the container opens, the payload does not
+    (inbox / made.path.name).write_bytes(bytes(data))
+    (refused,) = hq.import_inbox(ana)
+    assert refused.outcome == "rejected"
+    (inbox / made.path.name).write_bytes(made.path.read_bytes())  # sent again, whole: waits for the importer
+    view = view_for(qtbot, ana)
+    label = view.info["inbox"]
+    assert label.text() == "1 waiting · 0 being imported · 1 refused"
+    assert label.toolTip().startswith("Latest refusals (the files are in inbox/intake/rejected):\n")
+    assert refused.note in label.toolTip() and "damaged" in refused.note
+    assert "inbox" not in view_for(qtbot, enrolled.hq.ws).info, "HQ's administrator does not import: no inbox row"
+    assert "inbox" not in view_for(qtbot, officer).info
+
+
 def test_a_wrapping_unit_line_never_splits_the_units_code(qtbot: Any, enrolled: Network) -> None:
     """A narrow window wraps the unit line between words, not inside "C-PSH" ("(C-" above "PSH)")."""
     from PySide6.QtCore import QTextBoundaryFinder
