@@ -235,21 +235,22 @@ def cmd_sync_pull(ctx: Ctx) -> int:
 
 
 def cmd_sync_check(ctx: Ctx) -> int:
-    """Ask HQ's server whether it answers, with the saved link settings or the ones given."""
+    """Ask HQ's server whether it answers and accepts this device, with the saved link settings or the ones given."""
     from dataclasses import replace
 
-    from nap_desktop.services.link import get_settings
+    from nap_desktop.services.link import check_credentials, get_settings
     from nap_desktop.sync.client import check_connection
 
     a = ctx.args
     with ctx.open() as ws:
         s = get_settings(ws)
+        creds = check_credentials(ws)
     given = {"server_url": a.server, "proxy": a.proxy, "ca_file": a.ca_file}
     s = replace(s, **{k: v for k, v in given.items() if v is not None})
     if not s.server_url:
         print("error: no HQ server is set: give --server URL, or set it with `nap-desktop sync link --server URL`.", file=sys.stderr)
         return EXIT_USER
-    r = check_connection(s)
+    r = check_connection(s, creds=creds)
     if ctx.args.json:
         ctx.out(r)
     else:

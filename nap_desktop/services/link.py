@@ -164,9 +164,26 @@ def credentials(ws: Workspace) -> Credentials:
     The key is the newest one HQ's registry (as known here) lists and has not revoked: after a key
     rotation that HQ has not approved yet, the previous key still authenticates pickups.
     """
+    ws.require(Perm.BUNDLE_EXPORT)
+    return _credentials(ws)
+
+
+def check_credentials(ws: Workspace) -> Credentials | None:
+    """What a connection check signs its one request with (``sync.client.check_connection``):
+    the device key, and no bundles. Also for an administrator, who sets the link but sends no
+    bundles. None on a laptop not enrolled yet (HQ cannot be asked whether it accepts it)."""
+    if not ws.can(Perm.BUNDLE_EXPORT):
+        ws.require(Perm.SETTINGS_MANAGE)
+    try:
+        c = _credentials(ws)
+    except NotEnrolled:
+        return None
+    return Credentials(c.device_id, c.unit, c.key, c.registry_version, c.config_version, (), {})
+
+
+def _credentials(ws: Workspace) -> Credentials:
     from nap_desktop.services import field_config  # it sets link settings: imported here, not at the top
 
-    ws.require(Perm.BUNDLE_EXPORT)
     if ws.wf.site_kind == "hq":
         raise SyncError("HQ does not push or pull: it runs the intake server.")
     with ws.sf() as s:

@@ -192,18 +192,21 @@ class ConnectionCheck:
     via_proxy: bool
     clock_offset_s: float = 0.0  # HQ's clock minus this computer's, when HQ answered
     max_bundle_bytes: int | None = None
+    key_accepted: bool | None = None  # HQ accepted this device's signed request (None: not asked)
 
 
 CLOCK_WARN_S = 120.0  # a clock further off than this is worth telling the user about
 
 
-def check_connection(settings: LinkSettings, *, timeout_s: float = 15.0) -> ConnectionCheck:
+def check_connection(settings: LinkSettings, *, creds: Credentials | None = None, timeout_s: float = 15.0) -> ConnectionCheck:
     """Asks HQ's intake server whether it is ready (its health endpoint), the way an automatic
-    sync would reach it: the same address, proxy and CA file.
+    sync would reach it: the same address, proxy and CA file; with ``creds``
+    (:func:`nap_desktop.services.link.check_credentials`) also whether HQ accepts this device's
+    key, by one signed pickup that asks for nothing (what HQ would send anyway is dropped).
 
-    Touches no store and sends nothing signed, so an administrator can try an address before
-    saving it. Network trouble is a result (``ok`` False, with what to do), not an exception;
-    an address that is not a server address raises :class:`~nap_desktop.errors.ValidationError`.
+    Touches no store and sends no bundle, so an administrator can try an address before saving
+    it. Network trouble is a result (``ok`` False, with what to do), not an exception; an address
+    that is not a server address raises :class:`~nap_desktop.errors.ValidationError`.
     """
     base = link_service.check_server_url(settings.server_url)
     via_proxy = bool(settings.proxy)
@@ -222,11 +225,21 @@ def check_connection(settings: LinkSettings, *, timeout_s: float = 15.0) -> Conn
         return failed(exc.message + hint)
     except LinkError as exc:
         return failed(exc.message)
-    message = "HQ's server answered: it is ready to receive this laptop's bundles."
+    if creds is None:
+        message = "HQ's server answered. This laptop is not enrolled yet: whether HQ accepts it shows once HQ's answer to the enrolment is accepted here."
+    else:
+        try:
+            with tempfile.TemporaryDirectory(prefix="nap-check-") as tmp:
+                http_link.pickup(creds, [], creds.registry_version, Path(tmp), config_version=creds.config_version)
+        except HqUnreachable as exc:
+            return failed(exc.message)
+        except LinkError as exc:  # HQ does not know or has revoked this device's key
+            return replace(failed("HQ's server answered, but refused this laptop's signed request. " + exc.message), key_accepted=False)
+        message = "HQ's server answered and accepts this laptop's key: it is ready to receive this laptop's bundles."
     offset = http_link.clock_offset
     if abs(offset) > CLOCK_WARN_S:
         message += f" This computer's clock is {abs(offset) / 60:.0f} minutes {'behind' if offset > 0 else 'ahead of'} HQ's; sync allows for it, but please set the clock right."
-    return ConnectionCheck(True, message, base, via_proxy, offset, http_link.max_bundle_bytes)
+    return ConnectionCheck(True, message, base, via_proxy, offset, http_link.max_bundle_bytes, True if creds is not None else None)
 
 
 def _reason(reason: object) -> str:

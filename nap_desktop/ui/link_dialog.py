@@ -43,7 +43,7 @@ from nap_desktop.ui.i18n import core_text, fmt_int, language, ltr, rtl_safe, tr
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.settings_dialog import set_by_hq_text
 from nap_desktop.ui.widgets import Banner, ErrorLabel, button_row, heading, primary_button
-from nap_desktop.ui.workers import Op, run_op
+from nap_desktop.ui.workers import Op, OpContext, run_op
 
 # the names of link.set_settings' ValidationError fields -> the names field_config.managed uses
 MANAGED_NAME = {"server_url": "server_url", "interval_minutes": "sync_interval_minutes"}
@@ -231,10 +231,16 @@ class LinkDialog(QDialog):
             return None
         self._busy(True)
         self.banner.show_message("info", tr("Asking HQ's server…"))
+        ws = self.ref.ws
+
+        def check(_op: OpContext) -> ConnectionCheck:
+            # a read of the device key, then the network: the global pool, never the store's writer
+            return check_connection(settings, creds=link.check_credentials(ws))
+
         self.op = (
-            run_op(self, lambda _op: check_connection(settings), writer=False)  # network only: never the store's writer
+            run_op(self, check, writer=False)
             .on_success(self._on_tested)
-            .on_failure(self._on_failed)
+            .on_failure(self._on_test_failed)
             .on_finished(lambda: self._busy(False))
             .start()
         )
@@ -242,15 +248,27 @@ class LinkDialog(QDialog):
 
     def _on_tested(self, r: ConnectionCheck) -> None:
         if r.ok:
-            text = tr("HQ's server answered: this laptop reaches it and can send its bundles.")
+            if r.key_accepted:
+                text = tr("HQ's server answered and accepts this laptop: it can send its bundles.")
+            else:
+                text = tr("HQ's server answered. Whether it accepts this laptop shows once the laptop is enrolled.")
             if abs(r.clock_offset_s) > CLOCK_WARN_S:
                 text += "\n" + tr("This computer's clock is {n} minutes off HQ's. Sync allows for it, but please set the clock right.").format(
                     n=fmt_int(round(abs(r.clock_offset_s) / 60))
                 )
             self.banner.show_message("ok", text)
+        elif r.key_accepted is False:
+            self.banner.show_message("error", tr("HQ's server answered, but does not accept this laptop.") + "\n" + core_text(r.message))
         else:
             self.banner.show_message("error", tr("This laptop cannot reach HQ's server with these settings.") + "\n" + core_text(r.message))
         self._fit()
+
+    def _on_test_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, UserFacingError):  # e.g. none of this laptop's keys is listed by HQ
+            self.banner.show_message("error", user_message(exc))
+            self._fit()
+        else:
+            show_exception(parent=self, exc=exc)
 
     # -- saving ---------------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from nap_desktop.sync import protocol
 from nap_desktop.sync.client import AutoSync, Backoff, HttpLink, SyncClient, check_connection
 from nap_desktop.sync.server import ServerConfig, check_config
 from tests.conftest import PASSWORDS
-from tests.hq.netutil import ANALYST, ANALYST_PW, Net, ServerProcess, make_net
+from tests.hq.netutil import ADMIN, ANALYST, ANALYST_PW, Net, ServerProcess, make_net
 from tests.pgcluster import free_port
 from tests.services.records_factories import create
 
@@ -211,9 +211,13 @@ def test_a_connection_check_says_whether_hq_answers_and_what_to_do_if_not(net: N
     proxy = _Proxy()
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
     try:
-        r = check_connection(LinkSettings(server_url=server.url, ca_file=str(ca)))
-        assert r.ok and r.message == "HQ's server answered: it is ready to receive this laptop's bundles."
+        creds = link.check_credentials(net.posts[0])  # the post's administrator: no bundle rights, but may check the link
+        assert creds is not None and creds.awaiting == ()
+        r = check_connection(LinkSettings(server_url=server.url, ca_file=str(ca)), creds=creds)
+        assert r.ok and r.key_accepted and r.message == "HQ's server answered and accepts this laptop's key: it is ready to receive this laptop's bundles."
         assert r.max_bundle_bytes and r.max_bundle_bytes > 0 and abs(r.clock_offset_s) < 30
+        r = check_connection(LinkSettings(server_url=server.url, ca_file=str(ca)))  # a laptop not enrolled yet
+        assert r.ok and r.key_accepted is None and "This laptop is not enrolled yet" in r.message
 
         r = check_connection(LinkSettings(server_url=server.url))
         assert not r.ok and "certificate is not trusted" in r.message and "CA file" in r.message
@@ -230,6 +234,16 @@ def test_a_connection_check_says_whether_hq_answers_and_what_to_do_if_not(net: N
     try:
         r = check_connection(LinkSettings(server_url=plain.url, proxy=f"http://127.0.0.1:{proxy.server_address[1]}"))
         assert r.ok and proxy.seen == [f"GET {plain.url}{protocol.PATH_HEALTH}"]
+        plain.stop()
+        admin = net.hq_ws(ADMIN)
+        try:
+            sync.revoke_key(admin, device_id=creds.device_id, reason="stolen")
+        finally:
+            admin.lock()
+        plain.start()
+        r = check_connection(LinkSettings(server_url=plain.url), creds=creds)
+        assert not r.ok and r.key_accepted is False
+        assert r.message.startswith("HQ's server answered, but refused this laptop's signed request. HQ does not accept this device's key")
     finally:
         plain.stop()
         proxy.shutdown()

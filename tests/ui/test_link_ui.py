@@ -384,13 +384,13 @@ def test_the_administrator_tests_the_connection_before_saving_it(qtbot: Any, enr
         calls.clear()
         qtbot.mouseClick(dlg.test_button, Qt.MouseButton.LeftButton)
         wait_idle(qtbot)
-        assert (dlg.banner.kind, dlg.banner.text()) == ("ok", "HQ's server answered: this laptop reaches it and can send its bundles.")
-        assert calls == [False], "the request ran off the GUI thread"
+        assert (dlg.banner.kind, dlg.banner.text()) == ("ok", "HQ's server answered and accepts this laptop: it can send its bundles.")
+        assert calls == [False, False], "the health check and the signed request ran off the GUI thread"
         assert dlg.isVisible() and link.get_settings(enrolled.post.ws).server_url == "", "testing saves nothing"
         i18n.set_language("ur")
         dlg.test_connection()
         wait_idle(qtbot)
-        assert dlg.banner.text() == "\u200fہیڈکوارٹر کے سرور نے جواب دیا: یہ لیپ ٹاپ اس تک پہنچتا ہے اور اپنے بنڈل بھیج سکتا ہے۔"
+        assert dlg.banner.text() == "\u200fہیڈکوارٹر کے سرور نے جواب دیا اور اس لیپ ٹاپ کو قبول کرتا ہے: یہ اپنے بنڈل بھیج سکتا ہے۔"
     finally:
         i18n.set_language("en")
         stop.set()
