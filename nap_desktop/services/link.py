@@ -10,7 +10,7 @@ bundles uses them.
 from __future__ import annotations
 
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -178,7 +178,7 @@ def check_credentials(ws: Workspace) -> Credentials | None:
         c = _credentials(ws)
     except NotEnrolled:
         return None
-    return Credentials(c.device_id, c.unit, c.key, c.registry_version, c.config_version, (), {})
+    return replace(c, awaiting=(), files={})
 
 
 def _credentials(ws: Workspace) -> Credentials:
