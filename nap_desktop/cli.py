@@ -651,7 +651,7 @@ def cmd_report_indicators(ctx: Ctx) -> int:
     a = ctx.args
     period = Period.parse(a.period)
     with ctx.open() as ws:
-        r = _drive(iter_indicator_report(ws, period=period, scope=a.scope, fmt=a.format, out=Path(a.out), external=a.external))
+        r = _drive(iter_indicator_report(ws, period=period, scope=a.scope, fmt=a.format, out=Path(a.out), external=a.external, lang=a.lang))
     hidden = f"; {r.hidden} numbers hidden by disclosure control" if r.audience == "external" else ""
     print(f"Wrote the {r.audience} indicator report of {r.scope} for {r.period} ({r.format.upper()}) to {r.path}{hidden}.")
     return EXIT_OK
@@ -838,6 +838,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=["json", "pdf", "xlsx", "csv"], default="pdf")
     sp.add_argument("--out", required=True, metavar="PATH", help="file to write")
     sp.add_argument("--external", action="store_true", help="the version for outside FIA: counts of 1-4 shown as <5, complementary suppression")
+    sp.add_argument("--lang", choices=["en", "ur"], default="en", help="language of a PDF: en (default) or ur (Urdu, right to left)")
     exp = sub.add_parser("export", help="standard exports (GLOTIP, CTDC, DHIS2)").add_subparsers(dest="sub", required=True, metavar="SUB")
     for kind, help_ in (
         ("glotip", "UNODC GLOTIP-style table (victims, suspects, prosecuted, convicted by sex, age, form, citizenship)"),

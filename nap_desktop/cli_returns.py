@@ -229,7 +229,7 @@ def cmd_return_export(ctx: Ctx) -> int:
     a = ctx.args
     with ctx.open() as ws:
         unit = _unit(ctx, ws)
-        r = _drive(iter_export_return(ws, unit, a.month, fmt=a.format, out=Path(a.out), external=a.external))
+        r = _drive(iter_export_return(ws, unit, a.month, fmt=a.format, out=Path(a.out), external=a.external, lang=a.lang))
     hidden = f"; {r.hidden} numbers hidden by disclosure control" if r.audience == "external" else ""
     print(f"Wrote the {r.audience} return of {unit} for {a.month} ({a.format.upper()}) to {r.path}{hidden}.")
     return EXIT_OK
@@ -268,3 +268,4 @@ def register(sub: Any, add: Callable[..., Any]) -> None:
     sp.add_argument("--format", choices=["pdf", "xlsx", "csv", "json"], default="pdf")
     sp.add_argument("--out", required=True, metavar="PATH", help="file to write")
     sp.add_argument("--external", action="store_true", help="the version for outside FIA: small counts hidden, no comments")
+    sp.add_argument("--lang", choices=["en", "ur"], default="en", help="language of a PDF: en (default) or ur (Urdu, right to left)")

@@ -43,6 +43,19 @@ __all__ = [
 KINDS: Final = ("count", "percent", "status", "change")
 EXPECTED_INDICATORS: Final = 41
 OBJECTIVES: Final = range(1, 8)
+# Short names of the seven objectives (the plan's titles are long), in English; their Urdu is in
+# resources/i18n/ur.json.
+OBJECTIVE_NAMES: Final = MappingProxyType(
+    {
+        1: "Mechanisms against trafficking and smuggling",
+        2: "Cooperation among the bodies concerned",
+        3: "Awareness of stakeholders and the public",
+        4: "Capacity of enforcement, judiciary and frontline",
+        5: "Border control",
+        6: "International cooperation",
+        7: "Monitoring, evaluation and learning",
+    }
+)
 FRAMEWORK_FILE: Final = "framework.toml"
 
 _CODE_RE: Final = re.compile(r"^([1-7])\.([1-9])\.([a-z])$")

@@ -167,8 +167,12 @@ def iter_indicator_report(
     external: bool,
     report: IndicatorReport | None = None,
     meta: RenderMeta | None = None,
+    lang: str = "en",
 ) -> Generator[Progress, None, ExportResult]:
     """Computes (or takes) the indicators of ``scope`` and ``period`` and writes them as ``fmt``.
+
+    ``lang`` (``en`` / ``ur``) is the language of a PDF; the other formats are English (their
+    labels sit beside codes that machines and spreadsheets read).
 
     Raises:
         PermissionDenied: no right to the scope, or to the internal version.
@@ -186,6 +190,9 @@ def iter_indicator_report(
     meta = meta or unit_meta(ws, report.scope)
     if meta.audience != audience:
         meta = dataclasses.replace(meta, audience=audience)
+    lang = lang if fmt == "pdf" else "en"
+    if meta.lang != lang:
+        meta = dataclasses.replace(meta, lang=lang)
     yield Progress(1, 3, "Applying disclosure control" if external else "Preparing the report")
     disclosure = suppress_report(report.values, external=external)
     view = build_view(report, meta, disclosure=disclosure)

@@ -25,7 +25,8 @@ from types import MappingProxyType
 from typing import Any
 
 from nap_desktop.domain.codelists import CodeLists, default_codelists
-from nap_desktop.domain.framework import Framework, Indicator, default_framework
+from nap_desktop.domain.framework import OBJECTIVE_NAMES, Framework, Indicator, default_framework
+from nap_desktop.domain.lang import LANGUAGES, URDU_MONTHS, translate
 from nap_desktop.errors import ExportError, StorageFull, ValidationError
 from nap_desktop.reports.suppression import HIDDEN, SMALL, Disclosure, is_protected, suppress_report
 from nap_desktop.security.crypto import atomic_write
@@ -86,6 +87,11 @@ KEY_LABELS: Mapping[str, str] = MappingProxyType(
     }
 )
 
+# The statuses a report can have, as its cover prints them (translated for Urdu).
+STATUS_WORDS: Mapping[str, str] = MappingProxyType(
+    {"indicator report": "indicator report", "draft": "draft", "submitted": "submitted", "approved": "approved", "returned": "returned", "reopened": "reopened"}
+)
+
 LONG_COLUMNS = ("unit", "period", "indicator", "kind", "disaggregation", "key", "label", "value", "numerator", "denominator", "previous", "status")
 
 LEGEND = {
@@ -108,6 +114,8 @@ class RenderMeta:
         comments: Indicator code → comment (internal versions only).
         validation: Validation messages of a monthly return (internal versions only).
         title: Overrides the default title ("Indicator report" / "Monthly return").
+        lang: ``en`` or ``ur``: the language of the labels (indicator names, breakdowns, keys,
+            period, status); the plan's own wording and definitions stay in English.
     """
 
     unit_code: str
@@ -121,10 +129,13 @@ class RenderMeta:
     comments: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     validation: Sequence[str] = ()
     title: str | None = None
+    lang: str = "en"
 
     def __post_init__(self) -> None:
         if self.audience not in AUDIENCES:
             raise ValidationError("The audience of a report is 'internal' or 'external'.", {"audience": "unknown"})
+        if self.lang not in LANGUAGES:
+            raise ValidationError(f"The language of a report is one of {', '.join(LANGUAGES)}.", {"lang": "unknown"})
 
     @property
     def external(self) -> bool:
@@ -134,7 +145,16 @@ class RenderMeta:
     def heading(self) -> str:
         if self.title:
             return self.title
-        return "Indicator report" if self.status == "indicator report" else "Monthly return"
+        return translate("Indicator report" if self.status == "indicator report" else "Monthly return", self.lang)
+
+    @property
+    def status_text(self) -> str:
+        """The status in the report's language ("approved", "منظور شدہ")."""
+        return translate(STATUS_WORDS.get(self.status, self.status), self.lang)
+
+    @property
+    def unit_name(self) -> str:
+        return (self.unit_name_ur or self.unit_name_en) if self.lang == "ur" else self.unit_name_en
 
 
 @dataclass(frozen=True)
@@ -263,14 +283,22 @@ def _shown(number: Number | None, text: str, marker: str | None) -> Shown:
     return Shown(None, marker, marker) if marker is not None else Shown(number, text)
 
 
-def period_text(period: Any) -> str:
-    """The period in words: "June 2026", "2026 Q2 (1 Apr – 30 Jun 2026)", "2026", "1 Jan – 31 Mar 2026"."""
+def period_text(period: Any, lang: str = "en") -> str:
+    """The period in words: "June 2026", "2026 Q2 (1 Apr – 30 Jun 2026)", "2026", "1 Jan – 31 Mar 2026"
+    (in Urdu: "جون 2026", …)."""
     s, e = period.start, period.end
+
+    def month(d: Any, short: bool) -> str:
+        if lang == "ur":
+            return f"{URDU_MONTHS[d.month - 1]} {d.year}"
+        return f"{d:%b %Y}" if short else f"{d:%B %Y}"
+
     if period.kind == "month":
-        return f"{s:%B %Y}"
-    span = f"{s.day} {s:%b %Y} – {e.day} {e:%b %Y}"
+        return month(s, False)
+    span = f"{s.day} {month(s, True)} – {e.day} {month(e, True)}"
     if period.kind == "quarter":
-        return f"{period.label} ({span})"
+        label = f"\u202a{period.label}\u202c" if lang == "ur" else period.label  # kept left to right: 2026-Q2, not Q2-2026
+        return f"{label} ({span})"
     if period.kind == "year":
         return str(s.year)
     return span
@@ -279,11 +307,13 @@ def period_text(period: Any) -> str:
 # --- the view --------------------------------------------------------------------------------------
 
 
-def key_label(fw: Framework, cl: CodeLists, dim: str, key: str) -> str:
+def key_label(fw: Framework, cl: CodeLists, dim: str, key: str, lang: str = "en") -> str:
     spec = fw.disaggregations.get(dim)
     if spec is not None and spec.codelist and spec.codelist in cl and key in cl[spec.codelist]:
-        return cl[spec.codelist].label(key, "en")
-    return KEY_LABELS.get(key, key)
+        return cl[spec.codelist].label(key, lang)
+    if key in KEY_LABELS:
+        return translate(KEY_LABELS[key], lang)
+    return key  # a free-text key (a district as recorded)
 
 
 def build_view(
@@ -302,14 +332,15 @@ def build_view(
     for code, iv in report.values.items():
         ind = fw.indicator(code)
         rows[ind.objective].append(_indicator_row(ind, iv, meta, dc, fw, cl))
-    objectives = tuple((o.number, o.title, tuple(rows[o.number])) for o in fw.objectives if rows[o.number])
+    lang = meta.lang
+    objectives = tuple((o.number, o.title if lang == "en" else translate(OBJECTIVE_NAMES[o.number], lang), tuple(rows[o.number])) for o in fw.objectives if rows[o.number])
     return ReportView(
         meta=meta,
         scope=report.scope,
         period_label=report.period.label,
-        period_text=period_text(report.period),
+        period_text=period_text(report.period, lang),
         framework_version=report.framework_version,
-        framework_title=fw.title_en,
+        framework_title=translate(fw.title_en, lang),
         computed_at=report.computed_at,
         objectives=objectives,
         pipeline=_pipeline(meta),
@@ -319,10 +350,10 @@ def build_view(
 
 
 def _indicator_row(ind: Indicator, iv: Any, meta: RenderMeta, dc: Disclosure, fw: Framework, cl: CodeLists) -> IndicatorRow:
-    code, kind = iv.code, iv.kind
+    code, kind, lang = iv.code, iv.kind, meta.lang
     m = lambda *a: dc.marker(code, *a)  # noqa: E731
     numerator = denominator = previous = None
-    status = iv.status
+    status = iv.status if lang == "en" or kind == "change" else _status_words(iv, cl, lang)
     if kind == "percent":
         value = _shown(iv.value, fmt_pct(iv.value), m("value"))
         numerator = _shown(iv.numerator, fmt_count(iv.numerator), m("numerator"))
@@ -335,10 +366,10 @@ def _indicator_row(ind: Indicator, iv: Any, meta: RenderMeta, dc: Disclosure, fw
         value = _shown(iv.value, fmt_change(iv.value), m("value"))
         numerator = _shown(iv.numerator, fmt_count(iv.numerator), m("numerator"))
         previous = _shown(iv.previous, fmt_count(iv.previous), m("previous"))
-        if meta.external:
-            status = _change_status(iv, dc)
+        if meta.external or lang != "en":
+            status = _change_status(iv, dc, lang)
     elif kind == "status":
-        value = Shown(iv.value, iv.status or ("reached" if iv.value else "not reached"))
+        value = Shown(iv.value, status or translate("reached" if iv.value else "not reached", lang))
         if iv.denominator is not None:
             numerator = _shown(iv.numerator, fmt_count(iv.numerator), m("numerator"))
             denominator = _shown(iv.denominator, fmt_count(iv.denominator), m("denominator"))
@@ -360,7 +391,7 @@ def _indicator_row(ind: Indicator, iv: Any, meta: RenderMeta, dc: Disclosure, fw
                 krows.append(
                     KeyRow(
                         key,
-                        key_label(fw, cl, dim, key),
+                        key_label(fw, cl, dim, key, lang),
                         _shown(p, fmt_pct(p), m("value", dim, key)),
                         _shown(n, fmt_count(n), m("numerator", dim, key)),
                         _shown(d, fmt_count(d), m("denominator", dim, key)),
@@ -369,17 +400,17 @@ def _indicator_row(ind: Indicator, iv: Any, meta: RenderMeta, dc: Disclosure, fw
         else:
             fmt = fmt_change if kind == "change" and dim != "measure" else fmt_count
             for key, v in keys.items():
-                krows.append(KeyRow(key, key_label(fw, cl, dim, key), _shown(v, fmt(v), m("value", dim, key))))
-        breakdowns.append(Breakdown(dim, spec.label_en, dim in iv.additive, kind == "percent", tuple(krows)))
+                krows.append(KeyRow(key, key_label(fw, cl, dim, key, lang), _shown(v, fmt(v), m("value", dim, key))))
+        breakdowns.append(Breakdown(dim, translate(spec.label_en, lang), dim in iv.additive, kind == "percent", tuple(krows)))
     comment = None if meta.external else meta.comments.get(code)
     return IndicatorRow(
         code=code,
         objective=ind.objective,
         output=ind.output,
         wording=ind.wording,
-        short=ind.short_en,
+        short=translate(ind.short_en, lang),
         kind=kind,
-        unit=ind.unit,
+        unit=translate(ind.unit, lang),
         definition=ind.definition,
         value=value,
         numerator=numerator,
@@ -392,16 +423,36 @@ def _indicator_row(ind: Indicator, iv: Any, meta: RenderMeta, dc: Disclosure, fw
     )
 
 
-def _change_status(iv: Any, dc: Disclosure) -> str:
+def _change_status(iv: Any, dc: Disclosure, lang: str = "en") -> str:
     def t(part: str, n: Any, *key: str) -> str:
         mk = dc.marker(iv.code, part, *key)
         return mk if mk is not None else fmt_count(n)
 
     measure = iv.breakdown.get("measure", {})
-    text = f"Reported {t('numerator', iv.numerator)} (previous period {t('previous', iv.previous)})"
+    text = translate("Reported {a} (previous period {b})", lang).format(a=t("numerator", iv.numerator), b=t("previous", iv.previous))
     if "dealt_with" in measure:
-        text += f"; dealt with {t('value', measure['dealt_with'], 'measure', 'dealt_with')} (previous period {t('value', measure.get('dealt_with_previous'), 'measure', 'dealt_with_previous')})"
+        dealt = translate("dealt with {a} (previous period {b})", lang).format(
+            a=t("value", measure["dealt_with"], "measure", "dealt_with"), b=t("value", measure.get("dealt_with_previous"), "measure", "dealt_with_previous")
+        )
+        text += ("؛ " if lang == "ur" else "; ") + dealt
     return text
+
+
+def _status_words(iv: Any, cl: CodeLists, lang: str) -> str | None:
+    """The status of a status indicator in ``lang``: the best milestone progress reached (its
+    code-list label), or the engine's words (a fixed phrase with an entry in the table)."""
+    if iv.status is None:
+        return None
+    if iv.kind == "percent" and iv.value is not None and iv.previous is not None:  # the engine's "increased by 2.5 percentage points"
+        diff = iv.value - iv.previous
+        words = "increased by {n} percentage points" if diff > 0 else "decreased by {n} percentage points" if diff < 0 else "unchanged by {n} percentage points"
+        return translate(words, lang).format(n=f"{abs(diff):.1f}")
+    if "progress" in iv.breakdown and "milestone_progress" in cl:  # the engine names the best progress reached by its label
+        progress = cl["milestone_progress"]
+        for code in progress.codes():
+            if progress.label(code, "en").lower() == iv.status:
+                return progress.label(code, lang)
+    return translate(iv.status, lang)
 
 
 def _pipeline(meta: RenderMeta) -> tuple[tuple[str, Shown], ...]:

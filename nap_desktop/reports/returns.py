@@ -53,6 +53,7 @@ from nap_desktop.data.models import Meta, Unit, UTCDateTime
 from nap_desktop.data.record_models import MODEL_BY_TYPE, Case, CaseEvent, Suspect
 from nap_desktop.data.return_models import MonthlyReturn, ReturnComment, ReturnEvent
 from nap_desktop.domain.framework import Framework, default_framework
+from nap_desktop.domain.lang import translate
 from nap_desktop.domain.records import RECORD_TYPES
 from nap_desktop.errors import (
     NotFound,
@@ -1315,12 +1316,13 @@ EXPORT_FORMATS = ("pdf", "xlsx", "csv", "json")
 
 
 def iter_export_return(
-    ws: Workspace, unit: str, month: str, *, fmt: str, out: Any, external: bool = False
+    ws: Workspace, unit: str, month: str, *, fmt: str, out: Any, external: bool = False, lang: str = "en"
 ) -> Generator[Progress, None, Any]:
     """Writes the return of ``unit`` for ``month`` as it was compiled (its snapshot) to ``out``:
     PDF (cover with unit, month, state and signature block), XLSX, CSV (long format) or JSON,
     through the report renderers. The internal version carries the case pipeline, the comments
-    and the checks; the external one applies disclosure control and leaves free text out.
+    and the checks; the external one applies disclosure control and leaves free text out. ``lang``
+    (``en`` / ``ur``) is the language of a PDF (the other formats are English).
 
     Returns the renderer's :class:`~nap_desktop.reports.publish.ExportResult`.
 
@@ -1339,15 +1341,19 @@ def iter_export_return(
     comments: dict[str, list[str]] = {}
     for c in ret.comments:
         comments.setdefault(c.key, []).append(f"{c.body} ({c.author}, {c.at.astimezone(REPORTING_TZ):%Y-%m-%d})")
-    validation = [f"{m.level.upper()}: {m.text_en}" for m in ret.messages if m.level != "info"]
+    lang = lang if fmt == "pdf" else "en"
+    ur = lang == "ur"
+    levels = {"error": "خرابی", "warning": "انتباہ"}
+    validation = [f"{levels.get(m.level, m.level)}: {m.text_ur}" if ur else f"{m.level.upper()}: {m.text_en}" for m in ret.messages if m.level != "info"]
     codes = set(ret.report.values)
 
     def about(key: str) -> str:
         if key == RETURN_KEY:
-            return "the return"
-        return PIPELINE.get(key.removeprefix("pipeline."), (key, key))[0].lower()
+            return translate("the return", lang)
+        en, urdu = PIPELINE.get(key.removeprefix("pipeline."), (key, key))
+        return urdu if ur else en.lower()
 
-    validation += [f"Comment on {about(k)}: {text}" for k, v in comments.items() if k not in codes for text in v]
+    validation += [translate("Comment on {what}", lang).format(what=about(k)) + f": {text}" for k, v in comments.items() if k not in codes for text in v]
     meta = unit_meta(
         ws,
         unit,
@@ -1355,11 +1361,11 @@ def iter_export_return(
         prepared_by=ret.submitted_by or ret.compiled_by,
         approved_by=ret.approved_by or "",
         audience="external" if external else "internal",
-        pipeline={label: ret.pipeline[k] for k, (label, _) in PIPELINE.items()},
+        pipeline={(label_ur if ur else label): ret.pipeline[k] for k, (label, label_ur) in PIPELINE.items()},
         comments={k: " | ".join(v) for k, v in comments.items() if k in codes},
         validation=validation,
     )
-    result = yield from iter_indicator_report(ws, period=ret.period, scope=unit, fmt=fmt, out=out, external=external, report=ret.report, meta=meta)
+    result = yield from iter_indicator_report(ws, period=ret.period, scope=unit, fmt=fmt, out=out, external=external, report=ret.report, meta=meta, lang=lang)
     with ws.sf.begin() as s:
         ws.audit(
             s,
@@ -1372,9 +1378,9 @@ def iter_export_return(
     return result
 
 
-def export_return(ws: Workspace, unit: str, month: str, *, fmt: str, out: Any, external: bool = False) -> Any:
+def export_return(ws: Workspace, unit: str, month: str, *, fmt: str, out: Any, external: bool = False, lang: str = "en") -> Any:
     """:func:`iter_export_return` without progress."""
-    return drive(iter_export_return(ws, unit, month, fmt=fmt, out=out, external=external))
+    return drive(iter_export_return(ws, unit, month, fmt=fmt, out=out, external=external, lang=lang))
 
 
 # --- the lock ---------------------------------------------------------------------------------------

@@ -15,10 +15,8 @@ reviewable by a translator in a plain JSON file and needs no ``lrelease`` step i
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, Qt
@@ -26,6 +24,7 @@ from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from nap_desktop import config
+from nap_desktop.domain import lang as lang_tables
 
 logger = logging.getLogger(__name__)
 
@@ -51,18 +50,9 @@ def fonts_dir() -> Path:
     return config.resources_dir() / "fonts"
 
 
-@cache
 def load_table(lang: str) -> Mapping[str, str]:
-    """The translation table of ``lang`` (empty for English)."""
-    if lang == "en":
-        return {}
-    path = i18n_dir() / f"{lang}.json"
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        logger.warning("translation table %s is missing or unreadable", path.name)
-        return {}
-    return {str(k): str(v) for k, v in data.items() if not str(k).startswith("@")}
+    """The translation table of ``lang`` (empty for English); the core reads the same one."""
+    return lang_tables.load_table(lang)
 
 
 def language() -> str:

@@ -12,22 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from nap_desktop.domain.codelists import CodeLists
-from nap_desktop.domain.framework import Framework, Indicator
+from nap_desktop.domain.framework import OBJECTIVE_NAMES, Framework, Indicator
 from nap_desktop.reports.engine import IndicatorValue, Period
 from nap_desktop.ui.i18n import N_, fmt_int, ltr, tr
 from nap_desktop.ui.widgets import code_label
 
 # Short names of the plan's seven objectives, for tiles and menus (the plan's full wording is
-# shown as the tile's tooltip).
-OBJECTIVES = {
-    1: N_("Mechanisms against trafficking and smuggling"),
-    2: N_("Cooperation among the bodies concerned"),
-    3: N_("Awareness of stakeholders and the public"),
-    4: N_("Capacity of enforcement, judiciary and frontline"),
-    5: N_("Border control"),
-    6: N_("International cooperation"),
-    7: N_("Monitoring, evaluation and learning"),
-}
+# shown as the tile's tooltip); the PDF prints them in Urdu too.
+OBJECTIVES = OBJECTIVE_NAMES
 
 # Breakdown keys that are not codes of a code list.
 KEYS = {

@@ -51,7 +51,7 @@ from nap_desktop.reports import returns as rsvc
 from nap_desktop.reports.returns import MonthlyReturnDTO, ValueLine
 from nap_desktop.security.permissions import Perm
 from nap_desktop.ui.errors import show_exception
-from nap_desktop.ui.i18n import N_, ltr, pick, tr
+from nap_desktop.ui.i18n import N_, language, ltr, pick, tr
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.widgets import Banner, heading
 from nap_desktop.ui.workers import Op, run_op
@@ -579,6 +579,7 @@ class ReturnsView(QWidget):
                 win.statusBar().showMessage(tr("Return written:") + f" {result.path}", 15000)
             self.action_finished.emit("export")
 
-        op = run_op(self, lambda _op: rsvc.iter_export_return(ws, unit, month, fmt=fmt, out=out, external=external), writer=True)
+        lang = language()  # a PDF in the language of the screen
+        op = run_op(self, lambda _op: rsvc.iter_export_return(ws, unit, month, fmt=fmt, out=out, external=external, lang=lang), writer=True)
         op.on_success(done).on_failure(lambda exc: show_exception(parent=self, exc=exc)).with_progress(tr("Writing the return…"))
         return op.start()

@@ -38,6 +38,10 @@ def test_report_and_exports_from_the_command_line(world: ReportsWorld, b: Builde
     ok(nap("report", "indicators", *analyst, "--period", "2026-01-01..2026-06-30", "--scope", "HQ", "--format", "pdf", "--out", str(out / "h1.pdf"), stdin=PASSWORDS["analyst"] + "\n"))
     assert (out / "h1.pdf").read_bytes().startswith(b"%PDF")
 
+    # The same in Urdu (right to left, in the bundled Naskh font).
+    ok(nap("report", "indicators", *analyst, "--period", "2026-06", "--scope", "HQ", "--format", "pdf", "--lang", "ur", "--out", str(out / "ur.pdf"), stdin=PASSWORDS["analyst"] + "\n"))
+    assert b"NotoNaskhArabic" in (out / "ur.pdf").read_bytes() and b"NotoNaskhArabic" not in (out / "h1.pdf").read_bytes()
+
     # refusals: one "error:" line, nothing written
     user_error(nap("report", "indicators", *head, "--period", "2026-06", "--scope", "HQ", "--out", str(out / "no.pdf"), stdin=PASSWORDS["head"] + "\n"), "outside your unit")
     user_error(nap("report", "indicators", *head, "--period", "June", "--out", str(out / "no.pdf"), stdin=PASSWORDS["head"] + "\n"), "Write the period as")
