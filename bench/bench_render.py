@@ -8,7 +8,9 @@ only, each against a baseline of the same numbers written in the same run:
 - PDF against a minimal reportlab document: the same long-format rows in one plain table;
 - XLSX against a minimal openpyxl workbook: the same rows on one sheet, no formatting;
 - the external versions also pay for disclosure control (:mod:`nap_desktop.reports.suppression`),
-  against the internal render of the same format.
+  against the internal render of the same format;
+- the Urdu PDF (shaping, right-to-left order and line breaking in Python, :mod:`nap_desktop.reports.rtl`)
+  against the English PDF of the same numbers.
 
 No budget is set in the issue; the lines are printed to be looked at. Medians of 5 runs after a
 warm-up.
@@ -27,7 +29,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.platypus import SimpleDocTemplate, Table
 
 from bench.common import Result, median_time
-from nap_desktop.reports import engine
+from nap_desktop.reports import engine, rtl
 from nap_desktop.reports.engine import Period
 from nap_desktop.reports.render_common import RenderMeta, build_view
 from nap_desktop.reports.render_csv import csv_bytes
@@ -86,6 +88,7 @@ def run() -> list[Result]:
         report = _report(Path(d), records)
     internal = RenderMeta(unit_code="C-PSH", unit_name_en="Peshawar Circle", status="draft")
     external = RenderMeta(unit_code="C-PSH", unit_name_en="Peshawar Circle", status="draft", audience="external")
+    urdu = RenderMeta(unit_code="C-PSH", unit_name_en="Peshawar Circle", unit_name_ur="پشاور سرکل", status="draft", lang="ur")
     rows = build_view(report, internal).long_rows()
     short = [(r[2], r[4], r[5], r[7], r[8], r[9]) for r in rows]  # indicator, breakdown, key, value, numerator, denominator
 
@@ -104,6 +107,12 @@ def run() -> list[Result]:
     plain_csv = warm(lambda: csv_bytes(build_view(report, internal)))
     pdf_int = warm(lambda: pdf(internal))
     pdf_ext = warm(lambda: pdf(external))
+
+    def pdf_urdu_cold() -> object:
+        rtl.line_runs.cache_clear()  # as the first Urdu PDF after starting the app: nothing shaped yet
+        return pdf(urdu)
+
+    pdf_ur = warm(pdf_urdu_cold)
     xlsx_int = warm(lambda: xlsx(internal))
     xlsx_ext = warm(lambda: xlsx(external))
     base_pdf = f"plain reportlab table ({len(short)} rows)"
@@ -111,6 +120,7 @@ def run() -> list[Result]:
     return [
         Result(f"monthly return PDF, internal ({label})", pdf_int, base_pdf, plain_pdf, None),
         Result(f"monthly return PDF, external ({label})", pdf_ext, "the internal PDF", pdf_int, None),
+        Result(f"monthly return PDF in Urdu, internal ({label})", pdf_ur, "the English PDF", pdf_int, None),
         Result(f"monthly return XLSX, internal ({label})", xlsx_int, base_xlsx, plain_xlsx, None),
         Result(f"monthly return XLSX, external ({label})", xlsx_ext, "the internal XLSX", xlsx_int, None),
         Result(f"monthly return CSV, internal ({label})", plain_csv, base_xlsx, plain_xlsx, None),

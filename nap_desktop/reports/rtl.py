@@ -10,6 +10,8 @@ three things more, done here before reportlab sees the text:
 - **Order**: the Unicode bidirectional algorithm (``python-bidi``) turns a logical line into the
   order it is drawn in, right to left, with unit codes, numbers and English words kept left to
   right inside it and brackets mirrored.
+- **Tokens**: an indicator code (2.1.b), a unit code, a date, a period or a percentage inside an
+  Urdu line is kept left to right as a whole (the algorithm alone would draw "b.1.2").
 - **Two fonts**: the Naskh font has no Latin letters, brackets or percent sign, so a drawn line is
   cut into runs: Arabic-script runs in Naskh, the rest in Helvetica.
 
@@ -26,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -53,6 +55,10 @@ _FILES = {NASKH: "NotoNaskhArabic-Regular.ttf", NASKH_BOLD: "NotoNaskhArabic-Bol
 # Letters of the Arabic script (Urdu's included), their presentation forms, and the Arabic
 # punctuation (، ؛ ؟ ۔) that the Naskh font holds.
 _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+# Latin letters and digits joined by . - / : (an indicator code 2.1.b, a unit code C-PSH, a date
+# 2026-11-29, a period 2026-Q3, a time 21:25) and a percentage (50.5%): kept left to right as a whole inside an Urdu line,
+# where the bidirectional algorithm alone would draw "b.1.2".
+_TOKEN = re.compile(r"(?<![\w\u202a])(?:\d+(?:[.,]\d+)*%|[0-9A-Za-z]+(?:[.\-/:][0-9A-Za-z]+)+)")
 _RESHAPER = ArabicReshaper(configuration={"delete_harakat": False, "support_ligatures": True})
 # Latin text in Helvetica takes Windows-1252 characters only (what _latin replaces).
 _LATIN_SUBST = {"\u202a": "", "\u202b": "", "\u202c": "", "\u202d": "", "\u202e": "", "\u2212": "-", "\u2264": "<=", "\u2265": ">=", "\u2066": "", "\u2067": "", "\u2068": "", "\u2069": "", "\u200e": "", "\u200f": "", "\u2060": ""}
@@ -90,11 +96,14 @@ def ltr(text: str) -> str:
     return f"\u202a{text}\u202c"
 
 
-def line_runs(line: str) -> list[Run]:
+@lru_cache(maxsize=20_000)
+def line_runs(line: str) -> tuple[Run, ...]:
     """One logical line in drawing order (left to right), cut into runs of one font each.
-    Spaces and digits go with the run they stand in."""
+    Spaces and digits go with the run they stand in. (Cached: a report repeats its labels, and
+    line breaking measures every word.)"""
     if not _ARABIC.search(line):
-        return [Run(_latin(line), False)]  # nothing to shape or turn round: a code, a number
+        return (Run(_latin(line), False),)  # nothing to shape or turn round: a code, a number
+    line = _TOKEN.sub(lambda m: ltr(m.group(0)), line)
     drawn = get_display(_RESHAPER.reshape(line), base_dir="R")
     runs: list[Run] = []
     for ch in drawn:
@@ -103,7 +112,7 @@ def line_runs(line: str) -> list[Run]:
             runs[-1] = Run(runs[-1].text + ch, runs[-1].arabic)
         else:
             runs.append(Run(ch, arabic))
-    return [r if r.arabic else Run(_latin(r.text), False) for r in runs]
+    return tuple(r if r.arabic else Run(_latin(r.text), False) for r in runs)
 
 
 def line_width(line: str, size: float, latin_font: str = "Helvetica") -> float:
@@ -138,36 +147,34 @@ def _markup(line: str, latin_font: str) -> str:
     return "".join(f'<font face="{arabic_font if r.arabic else latin}">{escape(r.text)}</font>' for r in line_runs(line))
 
 
-def draw_line(canvas: Any, x: float, y: float, line: str, size: float, *, latin_font: str = "Helvetica", anchor: str = "end") -> None:
-    """Draws one logical line on a canvas with its right end (``anchor="end"``) or left end
-    (``"start"`` … of the drawing: ``"left"``) at ``x``."""
+def _placed(x: float, line: str, size: float, latin_font: str, anchor: str) -> Iterator[tuple[float, str, str]]:
+    """(left x, text, font) of each run of one logical line whose right end (``anchor="end"``)
+    or left end (``"start"``) is at ``x``."""
     register_fonts()
     arabic_font, latin = fonts_for(latin_font)
-    runs = line_runs(line)
-    total = sum(stringWidth(r.text, arabic_font if r.arabic else latin, size) for r in runs)
-    cx = x - total if anchor == "end" else x
-    for r in runs:
-        font = arabic_font if r.arabic else latin
+    runs = [(r.text, arabic_font if r.arabic else latin) for r in line_runs(line)]
+    cx = x - sum(stringWidth(text, font, size) for text, font in runs) if anchor == "end" else x
+    for text, font in runs:
+        yield cx, text, font
+        cx += stringWidth(text, font, size)
+
+
+def draw_line(canvas: Any, x: float, y: float, line: str, size: float, *, latin_font: str = "Helvetica", anchor: str = "end") -> None:
+    """Draws one logical line on a canvas, its right end (``anchor="end"``) or left end
+    (``"start"``) at ``x``."""
+    for cx, text, font in _placed(x, line, size, latin_font, anchor):
         canvas.setFont(font, size)
-        canvas.drawString(cx, y, r.text)
-        cx += stringWidth(r.text, font, size)
+        canvas.drawString(cx, y, text)
 
 
 def drawing_strings(x: float, y: float, line: str, size: float, *, fill: Any = None, latin_font: str = "Helvetica", anchor: str = "end") -> Iterator[Any]:
-    """The runs of one logical line as reportlab graphics ``String`` shapes (for charts), right
-    end (``anchor="end"``) or left end (``"left"``) at ``x``."""
+    """The runs of one logical line as reportlab graphics ``String`` shapes (for charts), its
+    right end (``anchor="end"``) or left end (``"start"``) at ``x``."""
     from reportlab.graphics.shapes import String
 
-    register_fonts()
-    arabic_font, latin = fonts_for(latin_font)
-    runs = line_runs(line)
-    total = sum(stringWidth(r.text, arabic_font if r.arabic else latin, size) for r in runs)
-    cx = x - total if anchor == "end" else x
-    for r in runs:
-        font = arabic_font if r.arabic else latin
-        kwargs = {"fillColor": fill} if fill is not None else {}
-        yield String(cx, y, r.text, fontName=font, fontSize=size, **kwargs)
-        cx += stringWidth(r.text, font, size)
+    kwargs = {"fillColor": fill} if fill is not None else {}
+    for cx, text, font in _placed(x, line, size, latin_font, anchor):
+        yield String(cx, y, text, fontName=font, fontSize=size, **kwargs)
 
 
 class RtlParagraph(Flowable):
@@ -181,15 +188,20 @@ class RtlParagraph(Flowable):
         self.text = text
         self.style = style
         self._para: Paragraph | None = None
+        self._width: float | None = None
 
     def _build(self, width: float) -> Paragraph:
+        if self._para is not None and self._width == width:
+            return self._para  # a table asks its cells' size more than once
+        self._width = width
         st = self.style
         inner = max(width - st.leftIndent - st.rightIndent, 1.0)
         lines = wrap_lines(self.text, inner, st.fontSize, st.fontName)
         align = TA_CENTER if st.alignment == TA_CENTER else TA_LEFT if st.alignment == TA_RIGHT else TA_RIGHT
         # The Naskh letters reach far above and below the line: room for them.
         rtl_style = ParagraphStyle(f"{st.name}-ur", parent=st, alignment=align, leading=max(st.leading, st.fontSize * 1.55))
-        return Paragraph("<br/>".join(_markup(line, st.fontName) for line in lines), rtl_style)
+        self._para = Paragraph("<br/>".join(_markup(line, st.fontName) for line in lines), rtl_style)
+        return self._para
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 - reportlab's names
         self._para = self._build(availWidth)

@@ -21,6 +21,7 @@ from nap_desktop.ui.main_window import MainWindow
 from nap_desktop.ui.returns_view import Column, ReturnsView
 from nap_desktop.ui.session import SessionRef
 from tests.services.records_factories import complete_values
+from tests.reports.test_render_pdf_urdu import fonts, read_back
 from tests.ui.helpers import wait_idle
 from tests.ui.test_i18n import english_left, visible_texts
 
@@ -170,7 +171,8 @@ def test_main_window_has_the_monthly_return_page(qtbot: Any, hq_path: Path, open
     assert page.unit == "C-PSH"
 
 
-def test_the_urdu_screen_has_no_english_left(qtbot: Any, hq_path: Path, open_ws: Any) -> None:
+def compiled_in_urdu(qtbot: Any, hq_path: Path, open_ws: Any) -> ReturnsView:
+    """The circle head's Monthly returns screen in Urdu, with the month's return compiled."""
     i18n.set_language("ur")
     head = open_ws(hq_path, "head")
     add_victim(head, "2026-10-05")
@@ -178,9 +180,24 @@ def test_the_urdu_screen_has_no_english_left(qtbot: Any, hq_path: Path, open_ws:
     view.compile()
     wait_idle(qtbot)
     qtbot.waitUntil(lambda: view.ret is not None)
+    return view
+
+
+def test_the_urdu_screen_has_no_english_left(qtbot: Any, hq_path: Path, open_ws: Any) -> None:
+    view = compiled_in_urdu(qtbot, hq_path, open_ws)
     assert view.layoutDirection() == Qt.LayoutDirection.RightToLeft
     fw = default_framework()
     data = {"head", "Peshawar", "n/a"} | {i.short_en for i in fw} | {i.definition for i in fw}
     assert english_left(visible_texts(view), data) == []
     assert "حیثیت: مسودہ" in view.state_label.text()
     assert i18n.missing_translations() == set()
+
+
+def test_on_the_urdu_screen_the_exported_pdf_is_in_urdu(qtbot: Any, hq_path: Path, open_ws: Any, tmp_path: Path) -> None:
+    view = compiled_in_urdu(qtbot, hq_path, open_ws)
+    view.export("pdf", tmp_path / "return.pdf")
+    wait_idle(qtbot)
+    qtbot.waitUntil(lambda: view.last_export is not None)
+    text = read_back(tmp_path / "return.pdf")
+    assert "ماہانہ گوشوارہ" in text and "مسودہ" in text and "Monthly return" not in text
+    assert "NotoNaskhArabic" in fonts(tmp_path / "return.pdf")
