@@ -18,10 +18,8 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -33,7 +31,7 @@ from nap_desktop.services.workspace import read_recovery_identity
 from nap_desktop.ui.errors import show_exception, user_message
 from nap_desktop.ui.i18n import tr
 from nap_desktop.ui.session import SessionRef
-from nap_desktop.ui.widgets import ERROR_STYLE, PasswordStrengthMeter, button_row, heading, primary_button
+from nap_desktop.ui.widgets import ERROR_STYLE, PasswordStrengthMeter, button_row, heading, path_edit, primary_button, with_choose_button
 from nap_desktop.ui.workers import Op, run_op
 
 
@@ -43,25 +41,6 @@ def _secret_edit(name: str) -> QLineEdit:
     edit.setEchoMode(QLineEdit.EchoMode.Password)
     edit.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
     return edit
-
-
-def _path_edit(name: str, text: str = "") -> QLineEdit:
-    edit = QLineEdit(text)
-    edit.setObjectName(name)
-    edit.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
-    return edit
-
-
-def _with_button(edit: QLineEdit, on_click: object) -> QWidget:
-    box = QWidget()
-    row = QHBoxLayout(box)
-    row.setContentsMargins(0, 0, 0, 0)
-    row.addWidget(edit, 1)
-    b = QPushButton(tr("Choose…"))
-    b.setAutoDefault(False)
-    b.clicked.connect(lambda _c=False: on_click())  # type: ignore[operator]
-    row.addWidget(b)
-    return box
 
 
 class _Dialog(QDialog):
@@ -131,9 +110,9 @@ class BackupDialog(_Dialog):
         intro.setWordWrap(True)
         lay.addWidget(intro)
         form = QFormLayout()
-        self.path_edit = _path_edit("backupPath", str(default_backup_path(ws)))
+        self.path_edit = path_edit("backupPath", str(default_backup_path(ws)))
         self.path_edit.textChanged.connect(self._on_text_changed)
-        form.addRow(tr("Backup file:"), _with_button(self.path_edit, self._choose_file))
+        form.addRow(tr("Backup file:"), with_choose_button(self.path_edit, self._choose_file))
         lay.addLayout(form)
         self.recovery_note = QLabel(
             tr("HQ's recovery key can open this backup.")
@@ -227,13 +206,13 @@ class RestoreDialog(_Dialog):
         intro.setWordWrap(True)
         lay.addWidget(intro)
         form = QFormLayout()
-        self.file_edit = _path_edit("restoreFile")
+        self.file_edit = path_edit("restoreFile")
         self.file_edit.editingFinished.connect(self._inspect)
         self.file_edit.textChanged.connect(self._on_text_changed)
-        form.addRow(tr("Backup file:"), _with_button(self.file_edit, self._choose_file))
-        self.into_edit = _path_edit("restoreInto")
+        form.addRow(tr("Backup file:"), with_choose_button(self.file_edit, self._choose_file))
+        self.into_edit = path_edit("restoreInto")
         self.into_edit.textChanged.connect(self._on_text_changed)
-        form.addRow(tr("Restore into (new folder):"), _with_button(self.into_edit, self._choose_folder))
+        form.addRow(tr("Restore into (new folder):"), with_choose_button(self.into_edit, self._choose_folder))
         lay.addLayout(form)
 
         self.key_radio = QRadioButton(tr("Open it with HQ's recovery key file"))
@@ -249,9 +228,9 @@ class RestoreDialog(_Dialog):
 
         lay.addWidget(self.key_radio)
         kform = QFormLayout()
-        self.key_edit = _path_edit("recoveryKeyFile")
+        self.key_edit = path_edit("recoveryKeyFile")
         self.key_edit.textChanged.connect(self._on_text_changed)
-        kform.addRow(tr("Recovery key file:"), _with_button(self.key_edit, self._choose_key))
+        kform.addRow(tr("Recovery key file:"), with_choose_button(self.key_edit, self._choose_key))
         self.key_pass_edit = _secret_edit("recoveryKeyPassphrase")
         kform.addRow(tr("Its passphrase (if it has one):"), self.key_pass_edit)
         self.key_box = QWidget()
@@ -261,7 +240,7 @@ class RestoreDialog(_Dialog):
         lay.addWidget(self.pass_radio)
         pform = QFormLayout()
         self.passphrase_edit = _secret_edit("restorePassphrase")
-        self.user_edit = _path_edit("restoreUser")
+        self.user_edit = path_edit("restoreUser")
         self.password_edit = _secret_edit("restorePassword")
         pform.addRow(tr("Backup passphrase:"), self.passphrase_edit)
         pform.addRow(tr("User name:"), self.user_edit)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QMainWindow,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -35,6 +37,7 @@ from nap_desktop.ui.errors import user_message
 from nap_desktop.ui.i18n import ltr, rtl_mark, tr
 from nap_desktop.ui.indicator_labels import change_text, format_value, indicator_label, objective_title, period_label, status_detail, unit_label
 from nap_desktop.ui.report_controls import PeriodPicker, ScopeCombo
+from nap_desktop.ui.report_export_dialog import ReportExportDialog
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.widgets import heading
 from nap_desktop.ui.workers import Op, run_op
@@ -170,6 +173,12 @@ class DashboardView(QWidget):
         self.refresh_button.setAutoDefault(False)
         self.refresh_button.clicked.connect(self.refresh)
         top.addWidget(self.refresh_button)
+        self.export_button = QPushButton(tr("Export…"))
+        self.export_button.setObjectName("exportReport")
+        self.export_button.setAutoDefault(False)
+        self.export_button.setToolTip(tr("Write this period's indicators as a PDF, Excel, CSV or JSON file"))
+        self.export_button.clicked.connect(lambda _c=False: self.export())
+        top.addWidget(self.export_button)
         lay.addLayout(top)
         self.status_label = QLabel()
         self.status_label.setObjectName("dashboardStatus")
@@ -198,6 +207,9 @@ class DashboardView(QWidget):
         self.period_picker.changed.connect(lambda _p: self.refresh())
         self.scope_combo.currentIndexChanged.connect(lambda _i: self.refresh())
         self.loaded = False
+        self.export_dialog: ReportExportDialog | None = None
+        self.last_export: Path | None = None
+        self.export_button.setEnabled(self.scope is not None)
 
     @property
     def period(self) -> Period:
@@ -255,6 +267,27 @@ class DashboardView(QWidget):
 
             self.status_label.setText(tr("The indicators could not be computed."))
             show_exception(parent=self, exc=exc)
+
+    def export(self) -> ReportExportDialog | None:
+        """Opens the export dialog for the period and scope shown (modeless, so tests and the
+        window stay live); the file's path goes to the status bar when written."""
+        scope = self.scope
+        if scope is None or not self.ref.unlocked:
+            return None
+        dlg = ReportExportDialog(self.ref, self.period, scope, self.scope_combo.currentText().strip(), parent=self)
+        dlg.accepted.connect(lambda: self._on_exported(dlg))
+        dlg.open()
+        self.export_dialog = dlg
+        return dlg
+
+    def _on_exported(self, dlg: ReportExportDialog) -> None:
+        result = dlg.result
+        if result is None:
+            return
+        self.last_export = result.path
+        win = self.window()
+        if isinstance(win, QMainWindow):
+            win.statusBar().showMessage(tr("Report written:") + f" {result.path}", 15000)
 
     def _on_indicator_clicked(self, code: str) -> None:
         scope = self.scope

@@ -4,7 +4,7 @@ the password strength meter. Layout and behaviour only; no store access here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -417,6 +417,27 @@ def button_row(dialog: QDialog, primary: QPushButton, *, cancel_text: str = "", 
     row.addWidget(cancel)
     row.addWidget(primary)
     return row, cancel
+
+
+def path_edit(name: str, text: str = "") -> QLineEdit:
+    """A field for a file path (left to right in Urdu too)."""
+    edit = QLineEdit(text)
+    edit.setObjectName(name)
+    edit.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+    return edit
+
+
+def with_choose_button(edit: QLineEdit, on_click: Callable[[], object]) -> QWidget:
+    """``edit`` with a "Choose…" button after it that calls ``on_click``."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(edit, 1)
+    b = QPushButton(tr("Choose…"))
+    b.setAutoDefault(False)
+    b.clicked.connect(lambda _c=False: on_click())
+    row.addWidget(b)
+    return box
 
 
 def expanding(widget: QWidget) -> QWidget:
