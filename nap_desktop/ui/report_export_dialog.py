@@ -1,24 +1,29 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Export the indicator report of the dashboard's period and scope as a file.
+"""Export the indicators of the dashboard's period and scope as a file: the indicator report, or
+(for roles that publish, ``report.publish``) one of the standard exports — the UNODC GLOTIP table,
+the CTDC victim-level file (k-anonymous) — and the DHIS2 data values.
 
-The dialog only collects choices — format, version (internal or external), the language of a
-PDF, where to write it; the work is ``reports.publish.iter_indicator_report`` (the generator
-``nap-desktop report indicators`` drives), run on a worker with a progress dialog. It audits the
-export and writes the file atomically, so a cancelled or failed export leaves no file behind.
+The dialog only collects choices — what, format, version (internal or external), the language of
+a PDF, the k of CTDC, where to write it; the work is ``reports.publish.iter_indicator_report`` /
+``iter_standard_export`` (the generators ``nap-desktop report indicators`` and ``nap-desktop
+export`` drive), run on a worker with a progress dialog. They audit the export and write the file
+atomically, so a cancelled or failed export leaves no file behind.
 
 Users who may not see small counts (no ``report.internal`` in the scope) get the external version
-only: the internal choice is shown, disabled, with the reason.
+only: the internal choice is shown, disabled, with the reason. GLOTIP and CTDC are always
+protected (suppression, k-anonymity), so they have no version to choose.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtWidgets import QButtonGroup, QComboBox, QDialog, QFileDialog, QFormLayout, QLabel, QRadioButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QButtonGroup, QComboBox, QDialog, QFileDialog, QFormLayout, QLabel, QRadioButton, QSpinBox, QVBoxLayout, QWidget
 
 from nap_desktop.errors import UserFacingError
 from nap_desktop.reports.engine import Period
-from nap_desktop.reports.publish import ExportResult, iter_indicator_report
+from nap_desktop.reports.publish import ExportResult, iter_indicator_report, iter_standard_export
 from nap_desktop.reports.render_common import safe_file_stem
 from nap_desktop.security.permissions import Perm
 from nap_desktop.ui.errors import show_exception, user_message
@@ -35,6 +40,13 @@ FORMATS = (
     ("csv", N_("CSV (one row per value)"), N_("CSV (*.csv)")),
     ("json", N_("JSON (for other systems)"), N_("JSON (*.json)")),
 )
+# (what, label, formats, file name stem, has a version to choose)
+WHATS = (
+    ("indicators", N_("Indicator report (all indicators)"), ("pdf", "xlsx", "csv", "json"), "indicators", True),
+    ("glotip", N_("UNODC GLOTIP table (always protected)"), ("xlsx", "csv"), "glotip", False),
+    ("ctdc", N_("CTDC victim-level file (k-anonymous)"), ("csv",), "ctdc", False),
+    ("dhis2", N_("DHIS2 data values"), ("json",), "dhis2", True),
+)
 
 
 class ReportExportDialog(QDialog):
@@ -44,7 +56,7 @@ class ReportExportDialog(QDialog):
     def __init__(self, ref: SessionRef, period: Period, scope: str, scope_text: str, *, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("reportExportDialog")
-        self.setWindowTitle(tr("Export the indicator report"))
+        self.setWindowTitle(tr("Export the indicators"))
         self.setMinimumWidth(560)
         self.ref, self.period, self.scope = ref, period, scope
         self.result: ExportResult | None = None
@@ -52,18 +64,25 @@ class ReportExportDialog(QDialog):
         self._busy = False
         self._error = ""
         lay = QVBoxLayout(self)
-        lay.addWidget(heading(tr("Export the indicator report")))
+        lay.addWidget(heading(tr("Export the indicators")))
         what = QLabel(tr("All indicators of {scope} for {period}.").format(scope=scope_text, period=period_label(period)))
-        what.setObjectName("exportWhat")
+        what.setObjectName("exportSummary")
         what.setWordWrap(True)
         lay.addWidget(what)
 
         form = QFormLayout()
+        self.what_combo = QComboBox()
+        self.what_combo.setObjectName("exportWhat")
+        publish = ref.can(Perm.REPORT_PUBLISH, unit=scope)
+        for key, label, *_ in WHATS:
+            if key in ("glotip", "ctdc") and not publish:
+                continue
+            self.what_combo.addItem(tr(label), key)
+        form.addRow(tr("Export:"), self.what_combo)
         self.format_combo = QComboBox()
         self.format_combo.setObjectName("exportFormat")
-        for key, label, _filter in FORMATS:
-            self.format_combo.addItem(tr(label), key)
         form.addRow(tr("Format:"), self.format_combo)
+        self._fill_formats()
 
         self.internal_radio = QRadioButton(tr("Internal: every count, for FIA only"))
         self.internal_radio.setObjectName("exportInternal")
@@ -87,7 +106,9 @@ class ReportExportDialog(QDialog):
             note.setObjectName("exportInternalNote")
             note.setStyleSheet("color: #555;")
             vlay.addWidget(note)
-        form.addRow(tr("Version:"), versions)
+        self.version_label = QLabel(tr("Version:"))
+        form.addRow(self.version_label, versions)
+        self.versions = versions
 
         self.lang_combo = QComboBox()
         self.lang_combo.setObjectName("exportLanguage")
@@ -96,6 +117,14 @@ class ReportExportDialog(QDialog):
         self.lang_combo.setCurrentIndex(self.lang_combo.findData(language()))
         self.lang_label = QLabel(rtl_safe(tr("Language of the PDF:")))  # starts with "PDF": right to left all the same
         form.addRow(self.lang_label, self.lang_combo)
+
+        self.k_spin = QSpinBox()
+        self.k_spin.setObjectName("exportK")
+        self.k_spin.setRange(2, 100)
+        self.k_spin.setValue(11)
+        self.k_spin.setToolTip(tr("Every row is the same, in every column, as at least k − 1 other rows; rarer rows are generalised or left out."))
+        self.k_label = QLabel(tr("k (rows alike):"))
+        form.addRow(self.k_label, self.k_spin)
 
         self.path_edit = path_edit("exportPath")
         form.addRow(tr("File:"), with_choose_button(self.path_edit, self._choose_file))
@@ -115,12 +144,17 @@ class ReportExportDialog(QDialog):
 
         self._default = ""
         self._set_default_path()
+        self.what_combo.currentIndexChanged.connect(self._on_what_changed)
         self.format_combo.currentIndexChanged.connect(self._on_choice_changed)
         self.external_radio.toggled.connect(self._on_choice_changed)
         self.path_edit.textChanged.connect(self._on_path_changed)
         self._update()
 
     # --- choices ---
+
+    @property
+    def what(self) -> str:
+        return str(self.what_combo.currentData())
 
     @property
     def fmt(self) -> str:
@@ -130,11 +164,28 @@ class ReportExportDialog(QDialog):
     def external(self) -> bool:
         return self.external_radio.isChecked()
 
+    def _spec(self) -> tuple[str, str, tuple[str, ...], str, bool]:
+        return next(w for w in WHATS if w[0] == self.what)
+
+    def _fill_formats(self) -> None:
+        formats = self._spec()[2]
+        self.format_combo.blockSignals(True)
+        self.format_combo.clear()
+        for key, label, _filter in FORMATS:
+            if key in formats:
+                self.format_combo.addItem(tr(label), key)
+        self.format_combo.blockSignals(False)
+
     def _default_path(self) -> Path:
-        """``<workspace>/exports/indicators-<scope>-<period>[-external].<format>``."""
-        suffix = "-external" if self.external else ""
-        name = f"indicators-{safe_file_stem(self.scope)}-{safe_file_stem(self.period.label)}{suffix}.{self.fmt}"
+        """``<workspace>/exports/<what>-<scope>-<period>[-external].<format>``."""
+        _key, _label, _formats, stem, versioned = self._spec()
+        suffix = "-external" if versioned and self.external else ""
+        name = f"{stem}-{safe_file_stem(self.scope)}-{safe_file_stem(self.period.label)}{suffix}.{self.fmt}"
         return self.ref.ws.path / "exports" / name
+
+    def _on_what_changed(self) -> None:
+        self._fill_formats()
+        self._on_choice_changed()
 
     def _set_default_path(self) -> None:
         self._default = str(self._default_path())
@@ -155,7 +206,7 @@ class ReportExportDialog(QDialog):
 
     def _choose_file(self) -> None:
         filters = ";;".join(tr(f) for key, _label, f in FORMATS if key == self.fmt)
-        name, _ = QFileDialog.getSaveFileName(self, tr("Export the indicator report"), self.path_edit.text(), filters)
+        name, _ = QFileDialog.getSaveFileName(self, tr("Export the indicators"), self.path_edit.text(), filters)
         if name:
             self.path_edit.setText(str(Path(name).with_suffix(f".{self.fmt}")))
 
@@ -163,10 +214,16 @@ class ReportExportDialog(QDialog):
         pdf = self.fmt == "pdf"
         self.lang_combo.setEnabled(pdf)
         self.lang_label.setEnabled(pdf)
+        versioned = self._spec()[4]
+        self.versions.setVisible(versioned)
+        self.version_label.setVisible(versioned)
+        ctdc = self.what == "ctdc"
+        self.k_spin.setVisible(ctdc)
+        self.k_label.setVisible(ctdc)
         self.message.setText(self._error)
         self.message.setVisible(bool(self._error))
         self.ok_button.setEnabled(not self._busy and bool(self.path_edit.text().strip()))
-        for w in (self.format_combo, self.path_edit, self.external_radio):
+        for w in (self.what_combo, self.format_combo, self.path_edit, self.external_radio, self.k_spin):
             w.setEnabled(not self._busy)
         self.internal_radio.setEnabled(not self._busy and self.may_internal)
 
@@ -178,13 +235,19 @@ class ReportExportDialog(QDialog):
         out = Path(self.path_edit.text().strip())
         if out.suffix.lower() != f".{self.fmt}":
             out = out.with_suffix(f".{self.fmt}")
-        ws, period, scope, fmt, external = self.ref.ws, self.period, self.scope, self.fmt, self.external
+        ws, period, scope, fmt, external, what, k = self.ref.ws, self.period, self.scope, self.fmt, self.external, self.what, self.k_spin.value()
         lang = str(self.lang_combo.currentData()) if fmt == "pdf" else "en"
         self._busy = True
         self._update()
+
+        def work(_op: Op) -> Any:
+            if what == "indicators":
+                return iter_indicator_report(ws, period=period, scope=scope, fmt=fmt, out=out, external=external, lang=lang)
+            return iter_standard_export(ws, what, period=period, scope=scope, out=out, k=k, external=external)
+
         # NOTE: a writer: the export is audited (report.export) in the store.
         self.op = (
-            run_op(self, lambda _op: iter_indicator_report(ws, period=period, scope=scope, fmt=fmt, out=out, external=external, lang=lang), writer=True)
+            run_op(self, work, writer=True)
             .on_success(self._on_done)
             .on_failure(self._on_failed)
             .on_finished(self._on_finished)

@@ -90,3 +90,38 @@ def test_on_the_urdu_screen_the_pdf_is_in_urdu(qtbot: Any, circle_path: Path, op
     assert "NotoNaskhArabic" in fonts(view.last_export)
     assert "اشاریوں کی رپورٹ" in read_back(view.last_export)
     assert i18n.missing_translations() == set()
+
+
+def test_an_analyst_writes_the_standard_exports_a_circle_head_sees_none(qtbot: Any, hq_path: Path, open_ws: Any, circle_path: Path) -> None:
+    from nap_desktop.reports.exports import CTDC_COLUMNS
+
+    ws = open_ws(hq_path, "analyst")
+    view, dlg = open_dialog(qtbot, ws)
+    assert [dlg.what_combo.itemData(i) for i in range(dlg.what_combo.count())] == ["indicators", "glotip", "ctdc", "dhis2"]
+    dlg.what_combo.setCurrentIndex(dlg.what_combo.findData("glotip"))
+    assert [dlg.format_combo.itemData(i) for i in range(dlg.format_combo.count())] == ["xlsx", "csv"]
+    assert dlg.versions.isHidden() and dlg.k_spin.isHidden(), "GLOTIP is always protected"
+    assert Path(dlg.path_edit.text()).name == f"glotip-{view.scope}-{view.period.label}.xlsx"
+    qtbot.mouseClick(dlg.ok_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, 60_000)
+    qtbot.waitUntil(lambda: view.last_export is not None)
+    assert dlg.result is not None and dlg.result.what == "glotip" and view.last_export.suffix == ".xlsx"
+    load_workbook(view.last_export, read_only=True)  # a workbook Excel opens
+
+    view.last_export = None
+    dlg = view.export()
+    assert dlg is not None
+    qtbot.addWidget(dlg)
+    dlg.what_combo.setCurrentIndex(dlg.what_combo.findData("ctdc"))
+    assert not dlg.k_spin.isHidden()
+    dlg.k_spin.setValue(5)
+    qtbot.mouseClick(dlg.ok_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, 60_000)
+    qtbot.waitUntil(lambda: view.last_export is not None)
+    assert dlg.result is not None and dlg.result.k == 5
+    assert view.last_export.read_text("utf-8").splitlines()[0] == ",".join(CTDC_COLUMNS)
+    assert audit_count(ws, "report.export") == 2
+
+    head = open_ws(circle_path, "head")
+    _view, dlg = open_dialog(qtbot, head)
+    assert [dlg.what_combo.itemData(i) for i in range(dlg.what_combo.count())] == ["indicators", "dhis2"]
