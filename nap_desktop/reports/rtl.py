@@ -56,9 +56,9 @@ _FILES = {NASKH: "NotoNaskhArabic-Regular.ttf", NASKH_BOLD: "NotoNaskhArabic-Bol
 # punctuation (، ؛ ؟ ۔) that the Naskh font holds.
 _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 # Latin letters and digits joined by . - / : (an indicator code 2.1.b, a unit code C-PSH, a date
-# 2026-11-29, a period 2026-Q3, a time 21:25) and a percentage (50.5%): kept left to right as a whole inside an Urdu line,
+# 2026-11-29, a period 2026-Q3, a time 21:25, an age range 0–17 or 18+) and a percentage (50.5%): kept left to right as a whole inside an Urdu line,
 # where the bidirectional algorithm alone would draw "b.1.2".
-_TOKEN = re.compile(r"(?<![\w\u202a])(?:\d+(?:[.,]\d+)*%|[0-9A-Za-z]+(?:[.\-/:][0-9A-Za-z]+)+)")
+_TOKEN = re.compile(r"(?<![\w\u202a])(?:\d+(?:[.,]\d+)*%|[0-9A-Za-z]+(?:[.\-/:\u2013][0-9A-Za-z]+)+\+?|\d+\+)")
 _RESHAPER = ArabicReshaper(configuration={"delete_harakat": False, "support_ligatures": True})
 # Latin text in Helvetica takes Windows-1252 characters only (what _latin replaces).
 _LATIN_SUBST = {"\u202a": "", "\u202b": "", "\u202c": "", "\u202d": "", "\u202e": "", "\u2212": "-", "\u2264": "<=", "\u2265": ">=", "\u2066": "", "\u2067": "", "\u2068": "", "\u2069": "", "\u200e": "", "\u200f": "", "\u2060": ""}

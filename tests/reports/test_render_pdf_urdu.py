@@ -135,7 +135,7 @@ def test_brackets_face_their_contents_and_codes_are_not_turned_round() -> None:
     assert runs[0] == rtl.Run("(C-PSH) ", False)  # drawn first, at the left end of the line
     assert all(r.arabic for r in runs[1:])
     assert rtl.line_runs("1.3.a") == (rtl.Run("1.3.a", False),)
-    for token in ("2.1.b", "2026-11-29", "2026-Q3", "21:25", "50.5%"):  # the bidirectional algorithm alone draws b.1.2
+    for token in ("2.1.b", "2026-11-29", "2026-Q3", "21:25", "50.5%", "0\u201317", "18+"):  # the bidirectional algorithm alone draws b.1.2
         assert token in "".join(r.text for r in rtl.line_runs(f"انتباہ: {token} کا اس ماہ")), token
     assert "1.3.a" in "".join(r.text for r in rtl.line_runs(rtl.ltr("1.3.a") + " شناخت"))
 
