@@ -241,6 +241,21 @@ def cmd_keys_revoke(ctx: Ctx) -> int:
     return EXIT_OK
 
 
+def cmd_registry_rotate_root(ctx: Ctx) -> int:
+    """HQ: sign the registry with a new root key; devices follow the signed hand-over."""
+    from nap_desktop.services.sync import rotate_root
+
+    with ctx.open() as ws:
+        r = rotate_root(ws)
+    print(
+        f"HQ's root key was changed: registry version {r.registry.version}.\n"
+        f"  old fingerprint: {r.old_fingerprint}\n  new fingerprint: {r.new_fingerprint}\n"
+        "Devices move to the new key when this registry reaches them (sync, or `nap-desktop registry export` "
+        "and the bundles on a USB stick); nobody re-enrols. Tell units the new fingerprint for new enrolments."
+    )
+    return EXIT_OK
+
+
 def cmd_registry_show(ctx: Ctx) -> int:
     """Print the key registry in use (signed JSON)."""
     from nap_desktop.services.sync import registry_text
@@ -309,3 +324,4 @@ def register(sub: Any, add: Callable[..., Any]) -> None:
     add("show", cmd_registry_show, "print the registry", rg)
     sp = add("export", cmd_registry_export, "HQ: registry bundles for every device", rg)
     sp.add_argument("--out")
+    add("rotate-root", cmd_registry_rotate_root, "HQ: sign the registry with a new root key (devices follow)", rg)

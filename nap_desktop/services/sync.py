@@ -311,8 +311,19 @@ def _ensure_device_keys(s: Session) -> SecretKey:
 
 def _trusted_root(ws: Workspace, s: Session) -> PublicKey | None:
     if _is_hq(ws):
-        rows = _keys(s, "root")
-        return SecretKey.from_bytes(rows[-1].secret).public if rows else None
+        # HQ trusts its own root keys: the one that signed the registry it holds (the previous one
+        # while a rotation is being issued), else the newest.
+        rows = _keys(s, "root", ("active", "retired"))
+        if not rows:
+            return None
+        try:
+            signer = json.loads(_meta(s, META_REGISTRY) or "{}").get("signed", {}).get("root", {}).get("key_id")
+        except (ValueError, AttributeError):
+            signer = None
+        own = next((k for k in rows if k.key_id == f"root:{signer}"), None)
+        active = [k for k in rows if k.status == "active"]
+        row = own or (active or rows)[-1]
+        return SecretKey.from_bytes(row.secret).public
     text = _meta(s, META_ROOT)
     return PublicKey.from_base64(text) if text else None
 
@@ -418,7 +429,15 @@ def _issue_registry(ws: Workspace, s: Session, change: Callable[[list[dict[str, 
     change(devices)
     root = SecretKey.from_bytes(_keys(s, "root")[-1].secret)
     recovery = ws.wf.recovery.recipient if ws.wf.recovery else ""
-    body = reg.new_body(version=current.version + 1, root=root.public, hq_device=current.hq_device, recovery_recipient=recovery, devices=devices, now=_now())
+    chain = list(current.body.get("root_chain", []))
+    if root.public.key_id != current.root.key_id:  # the root was rotated: hand over from the one in use
+        old = next((SecretKey.from_bytes(k.secret) for k in _keys(s, "root", ("active", "retired")) if k.key_id == f"root:{current.root.id_hex}"), None)
+        if old is None:
+            raise RegistryError("HQ's previous root key is missing from the store: the devices could not follow the change.")
+        chain.append(reg.handover(old, root.public, at_version=current.version + 1))
+    body = reg.new_body(
+        version=current.version + 1, root=root.public, hq_device=current.hq_device, recovery_recipient=recovery, devices=devices, now=_now(), root_chain=chain
+    )
     r = reg.sign(body, root)
     _set_meta(s, META_REGISTRY, r.text)
     ws.audit(s, "sync.registry_issued", object_type="registry", object_id=str(r.version), detail={"version": r.version, "devices": len(devices), "change": what})
@@ -704,6 +723,44 @@ def read_enrol_response(ws: Workspace, response_file: Path) -> EnrolResponseInfo
 
 
 REVOKE_REASONS = ("lost", "stolen", "replaced", "retired", "other")
+
+
+@dataclass(frozen=True)
+class RootRotation:
+    registry: reg.Registry
+    old_fingerprint: str
+    new_fingerprint: str
+
+
+def rotate_root(ws: Workspace) -> RootRotation:
+    """HQ: a new root key signs the registry from now on (staff change, a replaced HQ machine, key
+    hygiene). The next registry version carries the old key's signed hand-over to the new one, so
+    every enrolled device follows the change when that registry reaches it (sync, or a registry
+    bundle on a USB stick), with nobody re-enrolling; from then on it refuses registries signed by
+    the old key. The old secret key stays in the store, retired, and signs nothing more.
+
+    NOTE: a hand-over protects a planned change. If the old root key was *stolen*, whoever holds it
+    can hand over to a key of their own for devices that have not followed yet: re-enrol those.
+    """
+    ws.require(Perm.KEYS_MANAGE)
+    if not _is_hq(ws):
+        raise EnrolmentError("Only HQ changes the root key.")
+    with ws.sf.begin() as s:
+        current = _ensure_hq(ws, s)
+        _lock_registry(s)
+        current = _registry(ws, s, fresh=True) or current
+        old_row = next(k for k in _keys(s, "root") if k.key_id == f"root:{current.root.id_hex}")
+        new = SecretKey.generate()
+        s.add(SyncKey(key_id=f"root:{new.public.id_hex}", purpose="root", secret=new.to_bytes(), public=new.public.to_base64(), created_at=utcnow()))
+        old_row.status = "retired"
+        old_row.retired_at = utcnow()
+        s.flush()
+        r = _issue_registry(ws, s, lambda devices: None, what="root_rotation")
+        ws.audit(
+            s, "sync.root_rotated", object_type="registry", object_id=str(r.version),
+            detail={"version": r.version, "old_key": current.root.id_hex, "new_key": new.public.id_hex},
+        )
+    return RootRotation(r, current.fingerprint(), r.fingerprint())
 
 
 def revoke_key(ws: Workspace, *, key_id: str | None = None, device_id: str | None = None, reason: str = "other") -> reg.Registry:

@@ -20,6 +20,14 @@ The body::
 
 A device key's ``status`` is ``active``, ``retired`` (rotated out: bundles up to
 ``retired_after_seq`` still verify, later ones do not) or ``revoked`` (nothing verifies).
+
+**Root rotation.** After HQ changes its root key, the body also holds ``root_chain``: the
+hand-overs so far, oldest first, each ``{"from": key, "to": key, "at_version": n, "signature":
+minisign text}`` signed by the ``from`` key over its canonical bytes (without the signature). A
+workspace that trusts an older root accepts a registry signed by the new one only by following the
+chain from its own root, link by link, each verified by the key it already trusts; it then trusts
+the new root, and the old one signs nothing it will accept (TUF's root rotation, one signature per
+step). A body without a rotation has no ``root_chain`` field, as before.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from nap_desktop.errors import RegistryError
 from nap_desktop.sync.minisign import PublicKey, SecretKey, SignatureError
 
 FORMAT = "nap-registry/1"
+HANDOVER = "nap-root-handover/1"
 LIFETIME = timedelta(days=180)
 MAX_REGISTRY_BYTES = 8 * 1024 * 1024
 
@@ -124,8 +133,11 @@ def _check_body(body: Any) -> None:
     if not isinstance(body, dict) or body.get("format") != FORMAT:
         raise RegistryError("This is not a NAP key registry.")
     need = {"format", "version", "issued_at", "expires_at", "root", "hq_device", "recovery_recipient", "devices"}
-    if set(body) != need:
+    if set(body) - {"root_chain"} != need:
         raise RegistryError("The key registry has missing or unknown fields.")
+    chain = body.get("root_chain", [])
+    if not isinstance(chain, list) or not all(isinstance(link, dict) and set(link) == {"from", "to", "at_version", "signature"} and isinstance(link["signature"], str) and isinstance(link["to"], dict) for link in chain):
+        raise RegistryError("The key registry's root hand-overs are malformed.")
     if not isinstance(body["version"], int) or isinstance(body["version"], bool) or body["version"] < 1:
         raise RegistryError("The key registry's version is not a positive number.")
     if not isinstance(body["devices"], list) or not isinstance(body["root"], dict):
@@ -163,7 +175,8 @@ def parse(text: str | bytes, *, trusted_root: PublicKey | None) -> Registry:
         raise RegistryError("The key registry's root key is malformed.") from exc
     root = trusted_root or own_root
     if own_root.key_id != root.key_id:
-        raise RegistryError("The key registry is signed for another root key than the one this workspace trusts.")
+        _follow_chain(body.get("root_chain", []), root, own_root)
+        root = own_root
     try:
         comment = root.verify(canonical(body), doc["signature"])
     except SignatureError as exc:
@@ -171,6 +184,52 @@ def parse(text: str | bytes, *, trusted_root: PublicKey | None) -> Registry:
     if comment != f"{FORMAT} version={body['version']}":
         raise RegistryError("The key registry's signed comment does not match its version.")
     return Registry(body, raw.decode("utf-8"))
+
+
+def _link_body(link: dict[str, Any]) -> bytes:
+    return canonical({"format": HANDOVER, "from": link["from"], "to": link["to"], "at_version": link["at_version"]})
+
+
+def _key(entry: Any) -> PublicKey:
+    try:
+        key = PublicKey.from_base64(entry["public"])
+    except (SignatureError, KeyError, TypeError) as exc:
+        raise RegistryError("A root hand-over of the key registry names a malformed key.") from exc
+    if entry.get("key_id") != key.id_hex:
+        raise RegistryError("A root hand-over of the key registry names a key by the wrong id.")
+    return key
+
+
+def _follow_chain(chain: list[dict[str, Any]], trusted: PublicKey, target: PublicKey) -> None:
+    """Follows the root hand-overs from ``trusted`` to ``target``, each verified by the key before
+    it. Raises when there is no such path (another HQ, or a forged hand-over)."""
+    current = trusted
+    for _ in range(len(chain)):
+        link = next((x for x in chain if isinstance(x.get("from"), dict) and x["from"].get("key_id") == current.id_hex), None)
+        if link is None:
+            break
+        nxt = _key(link["to"])
+        try:
+            comment = current.verify(_link_body(link), link["signature"])
+        except SignatureError as exc:
+            raise RegistryError(f"A root hand-over in the key registry does not verify against the root key this workspace trusts: {exc}") from exc
+        if comment != f"{HANDOVER} {current.id_hex}->{nxt.id_hex}":
+            raise RegistryError("A root hand-over's signed comment does not match the keys it names.")
+        current = nxt
+        if current.key_id == target.key_id:
+            return
+    raise RegistryError("The key registry is signed for another root key than the one this workspace trusts.")
+
+
+def handover(old: SecretKey, new: PublicKey, *, at_version: int) -> dict[str, Any]:
+    """The link by which ``old`` hands the root over to ``new`` from registry ``at_version`` on."""
+    link: dict[str, Any] = {
+        "from": {"key_id": old.public.id_hex, "public": old.public.to_base64()},
+        "to": {"key_id": new.id_hex, "public": new.to_base64()},
+        "at_version": at_version,
+    }
+    link["signature"] = old.sign(_link_body(link), f"{HANDOVER} {old.public.id_hex}->{new.id_hex}", "nap-desktop root hand-over")
+    return link
 
 
 def sign(body: dict[str, Any], root: SecretKey) -> Registry:
@@ -199,8 +258,10 @@ def check_newer(current: Registry | None, new: Registry, *, now: datetime) -> bo
     return True
 
 
-def new_body(*, version: int, root: PublicKey, hq_device: str, recovery_recipient: str, devices: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
-    return {
+def new_body(
+    *, version: int, root: PublicKey, hq_device: str, recovery_recipient: str, devices: list[dict[str, Any]], now: datetime, root_chain: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "format": FORMAT,
         "version": version,
         "issued_at": now.isoformat(timespec="seconds"),
@@ -210,6 +271,9 @@ def new_body(*, version: int, root: PublicKey, hq_device: str, recovery_recipien
         "recovery_recipient": recovery_recipient,
         "devices": devices,
     }
+    if root_chain:
+        body["root_chain"] = root_chain
+    return body
 
 
 def b64(data: bytes) -> str:
