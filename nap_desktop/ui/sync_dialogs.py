@@ -682,3 +682,81 @@ class RevokeDialog(_WorkDialog):
         self.reason.setEnabled(not done)
         self.close_button.setEnabled(not self.busy)
 
+
+
+# --- HQ's root key ----------------------------------------------------------------------------------
+
+
+class RootRotationDialog(_WorkDialog):
+    """HQ: a new root key signs the key registry; enrolled devices follow the signed hand-over."""
+
+    rotated = Signal(object)
+
+    def __init__(self, ref: SessionRef, current_fingerprint: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("rootRotationDialog")
+        self.setWindowTitle(tr("Change HQ's root key"))
+        self.setMinimumWidth(600)
+        self.ref = ref
+        self.result: sync.RootRotation | None = None
+        lay = QVBoxLayout(self)
+        lay.addWidget(heading(tr("Change HQ's root key")))
+        explain = QLabel(
+            tr(
+                "A new root key will sign the key registry from now on. The next registry carries the old key's signed hand-over to the new one: every enrolled device follows it when the registry reaches it (network sync, or registry bundles on a USB stick), and then refuses the old key. Nobody enrols again."
+            )
+        )
+        explain.setWordWrap(True)
+        lay.addWidget(explain)
+        warn = QLabel(
+            tr("If the old key was stolen, this does not protect devices that have not followed yet: enrol those again. Every device must run this version of NAP Desktop first.")
+        )
+        warn.setObjectName("rootRotationWarning")
+        warn.setWordWrap(True)
+        warn.setStyleSheet("color: #7a4a00;")
+        lay.addWidget(warn)
+        form = QFormLayout()
+        self.old_fp = mono("")
+        set_ltr(self.old_fp, current_fingerprint or "—")
+        form.addRow(tr("Current fingerprint:"), self.old_fp)
+        self.new_fp = mono("")
+        self.new_fp_label = QLabel(tr("New fingerprint:"))
+        form.addRow(self.new_fp_label, self.new_fp)
+        lay.addLayout(form)
+        self.banner = Banner()
+        self.banner.setObjectName("rootRotationBanner")
+        lay.addWidget(self.banner)
+        self.rotate_button = QPushButton(tr("Change the root key"))
+        self.rotate_button.setObjectName("rotateRootButton")
+        self.rotate_button.setStyleSheet("QPushButton:enabled { color: #b00020; font-weight: bold; }")
+        self.rotate_button.clicked.connect(self.rotate)
+        row, self.close_button = button_row(self, self.rotate_button)
+        lay.addLayout(row)
+        self._update()
+
+    def rotate(self) -> Op | None:
+        if self.busy or self.result is not None:
+            return None
+        ws = self.ref.ws
+        return self._run(lambda _op: sync.rotate_root(ws), self._on_rotated)
+
+    def _on_rotated(self, result: sync.RootRotation) -> None:
+        self.result = result
+        set_ltr(self.new_fp, result.new_fingerprint)
+        self.banner.show_message(
+            "ok",
+            tr("Changed (key registry version {version}). Write the registry bundles for units that do not sync over the network, and read the new fingerprint to units that enrol from now on.").format(
+                version=result.registry.version
+            ),
+        )
+        self.close_button.setText(tr("Close"))
+        self.adjustSize()  # room for the message and the new fingerprint
+        self.rotated.emit(result)
+
+    def _update(self) -> None:
+        done = self.result is not None
+        self.rotate_button.setEnabled(not self.busy and not done)
+        self.rotate_button.setVisible(not done)
+        self.new_fp.setVisible(done)
+        self.new_fp_label.setVisible(done)
+        self.close_button.setEnabled(not self.busy)

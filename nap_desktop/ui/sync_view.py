@@ -49,7 +49,7 @@ from nap_desktop.ui.i18n import core_text, fmt_int, ltr, tr
 from nap_desktop.ui.link_dialog import LinkDialog, link_lines
 from nap_desktop.ui.session import SessionRef
 from nap_desktop.ui.settings_dialog import set_by_hq_text
-from nap_desktop.ui.sync_dialogs import AcceptDialog, ApproveDialog, ConflictDialog, ImportDialog, RevokeDialog, mono, table_view, unit_text
+from nap_desktop.ui.sync_dialogs import AcceptDialog, ApproveDialog, ConflictDialog, ImportDialog, RevokeDialog, RootRotationDialog, mono, table_view, unit_text
 from nap_desktop.ui.sync_models import SITE_KINDS, BundleTableModel, ConflictTableModel, DeviceTableModel, group4, request_written_text, rtl_safe, when
 from nap_desktop.ui.widgets import Banner, heading, ask_yes_no
 from nap_desktop.ui.workers import Op, OpContext, run_op
@@ -173,6 +173,12 @@ class SyncView(QWidget):
         dl.setContentsMargins(0, 4, 0, 0)
         dl.addWidget(self.device_table, 1)
         drow = QHBoxLayout()
+        self.root_button = QPushButton(tr("Change HQ's root key…"))
+        self.root_button.setObjectName("rotateRootOpenButton")
+        self.root_button.setAutoDefault(False)
+        self.root_button.clicked.connect(lambda: self.rotate_root())
+        self.root_button.setVisible(self.hq_keys)
+        drow.addWidget(self.root_button)
         drow.addStretch(1)
         self.revoke_button = QPushButton(tr("Revoke…"))
         self.revoke_button.setObjectName("revokeDeviceButton")
@@ -531,6 +537,17 @@ class SyncView(QWidget):
             return None
         dlg = RevokeDialog(self.ref, dev, parent=self)
         dlg.revoked.connect(lambda _r: self.refresh())
+        self.dialog = dlg
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dlg.open()
+        return dlg
+
+    def rotate_root(self) -> RootRotationDialog | None:
+        """HQ administrators: the dialog that changes HQ's root key (see ``sync.rotate_root``)."""
+        if not self.hq_keys:
+            return None
+        dlg = RootRotationDialog(self.ref, self.snapshot.status.root_fingerprint if self.snapshot is not None else "", parent=self)
+        dlg.rotated.connect(lambda _r: self.refresh())
         self.dialog = dlg
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         dlg.open()

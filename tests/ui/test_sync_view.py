@@ -26,7 +26,7 @@ from nap_desktop.ui import i18n
 from nap_desktop.ui.first_run_wizard import PAGE_ENROL, PAGE_JOINED, PAGE_SITE, FirstRunWizard
 from nap_desktop.ui.main_window import MainWindow
 from nap_desktop.ui.session import SessionRef
-from nap_desktop.ui.sync_dialogs import AcceptDialog, ApproveDialog, ConflictDialog, ImportDialog, RevokeDialog
+from nap_desktop.ui.sync_dialogs import AcceptDialog, ApproveDialog, ConflictDialog, ImportDialog, RevokeDialog, RootRotationDialog
 from nap_desktop.ui.sync_models import MASK, BundleTableModel, CompareModel, ConflictTableModel, DeviceTableModel, ImportResultModel
 from tests.conftest import FAST_KDF, PASSWORDS
 from tests.services.records_factories import TODAY, create
@@ -622,3 +622,26 @@ def _data_tokens(root: Any) -> set[str]:
             )
         )
     return out
+
+
+def test_hq_changes_its_root_key_and_a_post_follows(qtbot: Any, enrolled: Network, tmp_path: Path) -> None:
+    admin = view_for(qtbot, enrolled.hq.ws)
+    old = sync.sync_status(enrolled.hq.ws).root_fingerprint
+    assert not admin.root_button.isHidden()  # on the Devices tab
+    qtbot.mouseClick(admin.root_button, Qt.MouseButton.LeftButton)
+    dlg = admin.dialog
+    assert isinstance(dlg, RootRotationDialog)
+    assert dlg.old_fp.text().strip("\u2066\u2069") == old and not dlg.new_fp.isVisibleTo(dlg)
+    qtbot.mouseClick(dlg.rotate_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot)
+    assert dlg.result is not None and not dlg.rotate_button.isVisibleTo(dlg)
+    new = dlg.result.new_fingerprint
+    assert new != old and dlg.new_fp.text().strip("\u2066\u2069") == new and "Changed (key registry version" in dlg.banner.text()
+    dlg.close()
+    wait_idle(qtbot)
+    assert admin.info["root"].text().strip("\u2066\u2069") == new, "the Status shows the new fingerprint"
+    # The post follows the hand-over with the next registry bundle; its screen shows the new key.
+    enrolled.distribute_registry()
+    assert sync.sync_status(enrolled.post.ws).root_fingerprint == new
+    # A field administrator has no such button.
+    assert view_for(qtbot, enrolled.post.ws).root_button.isHidden()
