@@ -322,6 +322,25 @@ def test_the_access_log_is_json_lines_without_personal_data(world: World) -> Non
         assert CANARY not in f.read_text(errors="replace"), f.name
 
 
+def test_after_hq_changes_its_root_key_a_device_follows_on_its_next_sync(world: World) -> None:
+    """The new registry comes down with the next pickup; the device then trusts the new root and
+    its bundles still go up."""
+    from nap_desktop.services.workspace import open_workspace
+
+    world.server.stop()
+    admin = open_workspace(world.net.hq, ADMIN, ADMIN_PW)
+    try:
+        new_root = sync.rotate_root(admin).registry.root.id_hex
+    finally:
+        admin.lock()
+    world.server.start()
+    officer = world.net.officers[0]
+    create(officer, "person")
+    report = SyncClient(officer).sync_once()
+    assert report.registry_updated and report.pushed == 1
+    assert json.loads(sync.registry_text(officer))["signed"]["root"]["key_id"] == new_root
+
+
 def test_a_revoked_device_is_refused_at_once(world: World) -> None:
     """Runs last in this module: HQ revokes post 2 (the server is restarted to let the admin in)."""
     from nap_desktop.services.workspace import open_workspace
