@@ -555,21 +555,26 @@ class ReturnsView(QWidget):
         self.comment_edit.clear()
         return self._run("comment", lambda _op: rsvc.add_comment(ws, unit, month, key, body))
 
-    def export(self, fmt: str | None = None, path: Path | None = None, *, external: bool | None = None) -> Op | None:
-        """Writes the return as PDF, XLSX or CSV; asks for the file unless given. Users who may not
-        see small counts (``report.internal``) get the external version (disclosure control)."""
+    def export(self, fmt: str | None = None, path: Path | None = None, *, external: bool | None = None, lang: str | None = None) -> Op | None:
+        """Writes the return as PDF (English or Urdu), XLSX or CSV; asks for the file unless given
+        (a PDF's language is the file type chosen, the screen's by default). Users who may not see
+        small counts (``report.internal``) get the external version (disclosure control)."""
         if external is None:
             external = not self.ref.can(Perm.REPORT_INTERNAL, unit=self.unit)
         if path is None:
             default = f"return-{self.unit}-{self.month}.pdf"
-            name, chosen = QFileDialog.getSaveFileName(self, tr("Export the return"), default, tr("PDF (*.pdf);;Excel workbook (*.xlsx);;CSV (*.csv)"))
+            pdf_en, pdf_ur = tr("PDF in English (*.pdf)"), tr("PDF in Urdu (*.pdf)")
+            filters = ";;".join((pdf_en, pdf_ur, tr("Excel workbook (*.xlsx)"), tr("CSV (*.csv)")))
+            name, chosen = QFileDialog.getSaveFileName(self, tr("Export the return"), default, filters, pdf_ur if language() == "ur" else pdf_en)
             if not name:
                 return None
             path = Path(name)
             fmt = fmt or {"xlsx": "xlsx", "csv": "csv"}.get(path.suffix.lower().lstrip("."), "pdf")
             if path.suffix.lower() != f".{fmt}":
                 path = path.with_suffix(f".{fmt}")
+            lang = lang or ("ur" if chosen == pdf_ur else "en" if chosen == pdf_en else None)
         fmt = fmt or "pdf"
+        lang = lang or language()  # a PDF in the language of the screen unless chosen
         ws, unit, month, out = self.ref.ws, self.unit, self.month, path
 
         def done(result: Any) -> None:
@@ -579,7 +584,6 @@ class ReturnsView(QWidget):
                 win.statusBar().showMessage(tr("Return written:") + f" {result.path}", 15000)
             self.action_finished.emit("export")
 
-        lang = language()  # a PDF in the language of the screen
         op = run_op(self, lambda _op: rsvc.iter_export_return(ws, unit, month, fmt=fmt, out=out, external=external, lang=lang), writer=True)
         op.on_success(done).on_failure(lambda exc: show_exception(parent=self, exc=exc)).with_progress(tr("Writing the return…"))
         return op.start()

@@ -201,3 +201,23 @@ def test_on_the_urdu_screen_the_exported_pdf_is_in_urdu(qtbot: Any, hq_path: Pat
     text = read_back(tmp_path / "return.pdf")
     assert "ماہانہ گوشوارہ" in text and "مسودہ" in text and "Monthly return" not in text
     assert "NotoNaskhArabic" in fonts(tmp_path / "return.pdf")
+
+
+def test_the_file_type_chosen_decides_the_language_of_the_pdf(qtbot: Any, hq_path: Path, open_ws: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    view = compiled_in_urdu(qtbot, hq_path, open_ws)
+    asked: list[tuple[str, str]] = []
+
+    def save_as(_parent: Any, _title: str, _default: str, filters: str, selected: str) -> tuple[str, str]:
+        asked.append((filters, selected))
+        return str(tmp_path / "for-hq"), filters.split(";;")[0]  # "PDF in English"
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
+    view.export()
+    wait_idle(qtbot)
+    qtbot.waitUntil(lambda: view.last_export is not None)
+    filters, selected = asked[0]
+    assert selected == i18n.tr("PDF in Urdu (*.pdf)"), "the screen's language is offered first"
+    assert view.last_export == tmp_path / "for-hq.pdf"
+    assert "Naskh" not in fonts(view.last_export) and "Monthly return" in read_back(view.last_export)
