@@ -101,6 +101,61 @@ class Solution:
         return cell in self.markers
 
 
+class _OutOfSteps(Exception):
+    """A search of :meth:`Problem._search_determined` ran past its budget."""
+
+
+class _FirstSolution:
+    """A depth-first search for one integer solution of a group of equations (see
+    :meth:`Problem._search_determined`), within ``budget`` steps over all its runs."""
+
+    def __init__(self, eqs: list[Any], primary: set[Any], cap: int, domains: Mapping[Any, list[int]], order: list[Any], budget: int) -> None:
+        self.eqs, self.primary, self.cap, self.domains, self.order, self.budget = eqs, primary, cap, domains, order, budget
+        self.steps = 0
+
+    def _propagate(self, full: dict[Any, int]) -> bool:
+        """Computes every cell that is the last unknown of an equation; False on a contradiction."""
+        while True:
+            progress = False
+            for eq in self.eqs:
+                unknown = [(c, k) for c, k in eq if c not in full]
+                if len(unknown) == 1:
+                    c, k = unknown[0]
+                    rest = sum(kk * full[cc] for cc, kk in eq if cc != c)
+                    if rest % k:
+                        return False
+                    v = -rest // k
+                    if not (1 <= v <= SMALL_MAX if c in self.primary else (v == 0 or SMALL_MAX < v <= self.cap)):
+                        return False
+                    full[c] = v
+                    progress = True
+                elif not unknown and sum(k * full[c] for c, k in eq) != 0:
+                    return False
+            if not progress:
+                return True
+
+    def run(self, fixed: Mapping[Any, int]) -> dict[Any, int] | None:
+        """A solution extending ``fixed``, or None if there is none.
+
+        Raises:
+            _OutOfSteps: the budget ran out first.
+        """
+        self.steps += 1
+        if self.steps > self.budget:
+            raise _OutOfSteps
+        full = dict(fixed)
+        if not self._propagate(full):
+            return None
+        c = next((x for x in self.order if x not in full), None)
+        if c is None:
+            return full
+        for v in self.domains[c]:
+            found = self.run({**full, c: v})
+            if found is not None:
+                return found
+        return None
+
+
 class Problem:
     """Cells and the equations between them; :meth:`solve` chooses what to hide."""
 
@@ -207,18 +262,26 @@ class Problem:
         return sorted(found, key=lambda c: self.cells[c].order)
 
     def _search_determined(self, hidden: set[CellId], primary: set[CellId], budget: int = 200_000) -> set[CellId]:
-        """Hidden counts that take one value in every integer solution the markers allow.
+        """Hidden "<5" counts that take one value in every integer solution the markers allow.
 
         Linear algebra and interval reasoning miss some (a few small cells whose only consistent
-        integer values are unique). For each group of equations of counts (at most ``budget``
-        steps of a search that tries "<5" cells first and computes the rest from the
-        others), every solution is tried as a reader would: "<5" is 1–4, "x" is 0 or 5 up to the
-        group's largest published number.
+        integer values are unique). For each group of equations of counts, a reader's solutions are
+        searched depth first — "<5" is 1–4, "x" is 0 or 5 up to the group's largest published
+        number; the "<5" cells are tried first, the rest computed from the equations — for one
+        solution, then, for each "<5" cell, for one in which it has another value. A cell for which
+        none exists is pinned down. Each search stops at its first solution, so this takes a few
+        hundred steps where listing every solution took millions.
+
+        A search longer than ``budget`` steps proves nothing either way: its "<5" cells then count as
+        pinned (they get partners), never as safe.
         """
         out: set[CellId] = set()
         for eqs in self._components(hidden):
             cells = sorted({c for eq in eqs for c, _ in eq if c in hidden}, key=lambda c: self.cells[c].order)
             if any(self.cells[c].kind != "count" for eq in eqs for c, _ in eq):
+                continue
+            small = [c for c in cells if c in primary]
+            if not small:
                 continue
             # No part exceeds the largest published number of its group (its total, or a larger one).
             # Were the cap too tight, a cell would only look pinned and get a partner: the error
@@ -228,55 +291,25 @@ class Problem:
             known = {c: self.cells[c].value for eq in eqs for c, _ in eq if c not in hidden}
             # Try the "<5" cells first (four values each); the equations then compute most others.
             order = sorted(cells, key=lambda c: (len(domains[c]), self.cells[c].order))
-            seen: dict[CellId, set[int]] = {c: set() for c in cells}
-            steps = [0]
-
-            def consistent(full: dict[CellId, int]) -> bool | None:
-                """False: an equation fails; None: some cell was computed (recheck); True: fine."""
-                progress = False
-                for eq in eqs:
-                    unknown = [(c, k) for c, k in eq if c not in full]
-                    if len(unknown) == 1:
-                        c, k = unknown[0]
-                        rest = sum(kk * full[cc] for cc, kk in eq if cc != c)
-                        if rest % k:
-                            return False
-                        v = -rest // k
-                        allowed = 1 <= v <= SMALL_MAX if c in primary else (v == 0 or SMALL_MAX < v <= cap)
-                        if not allowed:
-                            return False
-                        full[c] = v
-                        progress = True
-                    elif not unknown and sum(k * full[c] for c, k in eq) != 0:
-                        return False
-                return None if progress else True
-
-            def dfs(full: dict[CellId, int]) -> bool:
-                steps[0] += 1
-                if steps[0] > budget:
-                    return False
-                full = dict(full)
-                while True:
-                    state = consistent(full)
-                    if state is False:
-                        return True
-                    if state is True:
-                        break
-                todo = [c for c in order if c not in full]
-                if not todo:
-                    for c in cells:
-                        seen[c].add(full[c])
-                    return True
-                c = todo[0]
-                for v in domains[c]:
-                    full[c] = v
-                    if not dfs(full):
-                        return False
-                    del full[c]
-                return True
-
-            if dfs(dict(known)):
-                out |= {c for c in cells if len(seen[c]) == 1}
+            search = _FirstSolution(eqs, primary, cap, domains, order, budget)
+            seen: dict[CellId, set[int]] = {c: set() for c in cells}  # values met in solutions found
+            try:
+                found = search.run(known)
+                if found is None:
+                    continue  # the markers allow no solution at all: nothing to pin down
+                for c in cells:
+                    seen[c].add(found[c])
+                for c in small:
+                    if len(seen[c]) > 1:
+                        continue
+                    other = next((sol for v in domains[c] if v not in seen[c] and (sol := search.run({**known, c: v})) is not None), None)
+                    if other is None:
+                        out.add(c)
+                        continue
+                    for cc in cells:
+                        seen[cc].add(other[cc])
+            except _OutOfSteps:
+                out |= {c for c in small if len(seen[c]) < 2}  # not shown to have two values: not safe
         return out
 
     def _linear_determined(self, hidden: set[CellId]) -> set[CellId]:
