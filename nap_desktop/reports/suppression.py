@@ -107,35 +107,64 @@ class _OutOfSteps(Exception):
 
 class _FirstSolution:
     """A depth-first search for one integer solution of a group of equations (see
-    :meth:`Problem._search_determined`), within ``budget`` steps over all its runs."""
+    :meth:`Problem._search_determined`), within ``budget`` steps over all its runs.
 
-    def __init__(self, eqs: list[Any], primary: set[Any], cap: int, domains: Mapping[Any, list[int]], order: list[Any], budget: int) -> None:
-        self.eqs, self.primary, self.cap, self.domains, self.order, self.budget = eqs, primary, cap, domains, order, budget
+    Each cell has a range: a "<5" cell 1–4, an "x" cell 0 or 5 up to ``cap``. Every step narrows
+    the ranges with every equation until nothing changes — a cell's range is cut to what the
+    others' ranges leave for it (bounds consistency) — so a hopeless branch ends at once and most
+    cells are computed rather than tried.
+    """
+
+    def __init__(self, eqs: list[Any], primary: set[Any], cap: int, order: list[Any], budget: int) -> None:
+        self.eqs, self.primary, self.cap, self.order, self.budget = eqs, primary, cap, order, budget
         self.steps = 0
 
-    def _propagate(self, full: dict[Any, int]) -> bool:
-        """Computes every cell that is the last unknown of an equation; False on a contradiction."""
-        while True:
-            progress = False
-            for eq in self.eqs:
-                unknown = [(c, k) for c, k in eq if c not in full]
-                if len(unknown) == 1:
-                    c, k = unknown[0]
-                    rest = sum(kk * full[cc] for cc, kk in eq if cc != c)
-                    if rest % k:
-                        return False
-                    v = -rest // k
-                    if not (1 <= v <= SMALL_MAX if c in self.primary else (v == 0 or SMALL_MAX < v <= self.cap)):
-                        return False
-                    full[c] = v
-                    progress = True
-                elif not unknown and sum(k * full[c] for c, k in eq) != 0:
-                    return False
-            if not progress:
-                return True
+    def span(self, c: Any) -> tuple[int, int]:
+        return (1, SMALL_MAX) if c in self.primary else (0, self.cap)
 
-    def run(self, fixed: Mapping[Any, int]) -> dict[Any, int] | None:
-        """A solution extending ``fixed``, or None if there is none.
+    def _fit(self, c: Any, lo: int, hi: int) -> tuple[int, int] | None:
+        """``[lo, hi]`` cut to the values ``c`` can take (an "x" is 0 or more than 4), or None."""
+        if c not in self.primary:
+            if lo > 0:
+                lo = max(lo, SMALL_MAX + 1)
+            if hi <= SMALL_MAX:
+                hi = 0
+        return (lo, hi) if lo <= hi else None
+
+    def _narrow(self, spans: dict[Any, tuple[int, int]]) -> bool:
+        """Narrows ``spans`` with every equation until nothing changes; False when a range empties."""
+        changed = True
+        while changed:
+            changed = False
+            for eq in self.eqs:
+                lo_sum = sum(min(k * spans[c][0], k * spans[c][1]) for c, k in eq)
+                hi_sum = sum(max(k * spans[c][0], k * spans[c][1]) for c, k in eq)
+                if lo_sum > 0 or hi_sum < 0:
+                    return False
+                for c, k in eq:
+                    a, b = spans[c]
+                    # k·x = -(the others): the others span [lo_sum - own_lo, hi_sum - own_hi]
+                    own_lo, own_hi = min(k * a, k * b), max(k * a, k * b)
+                    others_lo, others_hi = lo_sum - own_lo, hi_sum - own_hi
+                    if k > 0:  # x = -others / k
+                        lo, hi = -(others_hi // k), (-others_lo) // k  # ceil(-others_hi / k), floor(-others_lo / k)
+                    else:  # x = others / -k
+                        lo, hi = -((-others_lo) // -k), others_hi // -k  # ceil(others_lo / -k), floor(others_hi / -k)
+                    lo, hi = max(a, lo), min(b, hi)
+                    if (lo, hi) == (a, b):
+                        continue
+                    fit = self._fit(c, lo, hi)
+                    if fit is None:
+                        return False
+                    if fit != (a, b):
+                        spans[c] = fit
+                        changed = True
+                        lo_sum += min(k * fit[0], k * fit[1]) - own_lo
+                        hi_sum += max(k * fit[0], k * fit[1]) - own_hi
+        return True
+
+    def run(self, spans: Mapping[Any, tuple[int, int]]) -> dict[Any, int] | None:
+        """A solution within ``spans`` (cell → least and greatest value), or None if there is none.
 
         Raises:
             _OutOfSteps: the budget ran out first.
@@ -143,14 +172,17 @@ class _FirstSolution:
         self.steps += 1
         if self.steps > self.budget:
             raise _OutOfSteps
-        full = dict(fixed)
-        if not self._propagate(full):
+        spans = dict(spans)
+        if not self._narrow(spans):
             return None
-        c = next((x for x in self.order if x not in full), None)
+        c = next((x for x in self.order if spans[x][0] != spans[x][1]), None)
         if c is None:
-            return full
-        for v in self.domains[c]:
-            found = self.run({**full, c: v})
+            return {x: lo for x, (lo, _hi) in spans.items()}
+        lo, hi = spans[c]
+        for v in range(lo, hi + 1):
+            if c not in self.primary and 0 < v <= SMALL_MAX:
+                continue
+            found = self.run({**spans, c: (v, v)})
             if found is not None:
                 return found
         return None
@@ -287,14 +319,13 @@ class Problem:
             # Were the cap too tight, a cell would only look pinned and get a partner: the error
             # can only hide more, never publish something recoverable.
             cap = max([self.cells[c].value for eq in eqs for c, _ in eq if c not in hidden] or [0]) + SMALL_MAX
-            domains = {c: list(range(1, SMALL_MAX + 1)) if c in primary else [0, *range(SMALL_MAX + 1, cap + 1)] for c in cells}
-            known = {c: self.cells[c].value for eq in eqs for c, _ in eq if c not in hidden}
             # Try the "<5" cells first (four values each); the equations then compute most others.
-            order = sorted(cells, key=lambda c: (len(domains[c]), self.cells[c].order))
-            search = _FirstSolution(eqs, primary, cap, domains, order, budget)
+            order = sorted(cells, key=lambda c: (c not in primary, self.cells[c].order))
+            search = _FirstSolution(eqs, primary, cap, order, budget)
+            start = {c: search.span(c) for c in cells} | {c: (self.cells[c].value, self.cells[c].value) for eq in eqs for c, _ in eq if c not in hidden}
             seen: dict[CellId, set[int]] = {c: set() for c in cells}  # values met in solutions found
             try:
-                found = search.run(known)
+                found = search.run(start)
                 if found is None:
                     continue  # the markers allow no solution at all: nothing to pin down
                 for c in cells:
@@ -302,7 +333,7 @@ class Problem:
                 for c in small:
                     if len(seen[c]) > 1:
                         continue
-                    other = next((sol for v in domains[c] if v not in seen[c] and (sol := search.run({**known, c: v})) is not None), None)
+                    other = next((sol for v in range(1, SMALL_MAX + 1) if v not in seen[c] and (sol := search.run({**start, c: (v, v)})) is not None), None)
                     if other is None:
                         out.add(c)
                         continue
