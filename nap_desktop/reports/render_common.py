@@ -297,8 +297,7 @@ def period_text(period: Any, lang: str = "en") -> str:
         return month(s, False)
     span = f"{s.day} {month(s, True)} – {e.day} {month(e, True)}"
     if period.kind == "quarter":
-        label = f"\u202a{period.label}\u202c" if lang == "ur" else period.label  # kept left to right: 2026-Q2, not Q2-2026
-        return f"{label} ({span})"
+        return f"{period.label} ({span})"
     if period.kind == "year":
         return str(s.year)
     return span

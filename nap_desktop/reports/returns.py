@@ -1343,8 +1343,7 @@ def iter_export_return(
         comments.setdefault(c.key, []).append(f"{c.body} ({c.author}, {c.at.astimezone(REPORTING_TZ):%Y-%m-%d})")
     lang = lang if fmt == "pdf" else "en"
     ur = lang == "ur"
-    levels = {"error": "خرابی", "warning": "انتباہ"}
-    validation = [f"{levels.get(m.level, m.level)}: {m.text_ur}" if ur else f"{m.level.upper()}: {m.text_en}" for m in ret.messages if m.level != "info"]
+    validation = [f"{translate(m.level.upper(), lang)}: {m.text_ur if ur else m.text_en}" for m in ret.messages if m.level != "info"]
     codes = set(ret.report.values)
 
     def about(key: str) -> str:

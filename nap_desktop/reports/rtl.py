@@ -204,8 +204,7 @@ class RtlParagraph(Flowable):
         return self._para
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 - reportlab's names
-        self._para = self._build(availWidth)
-        w, h = self._para.wrap(availWidth, availHeight)
+        w, h = self._build(availWidth).wrap(availWidth, availHeight)
         self.width, self.height = w, h
         return w, h
 

@@ -420,11 +420,14 @@ class SyncView(QWidget):
         folder = QFileDialog.getExistingDirectory(self, title, str(Path.home()))
         return Path(folder) if folder else None
 
-    def _open(self, dialog: Any) -> Any:
+    def _open(self, dialog: Any, *, start: bool = True) -> Any:
+        """Shows ``dialog`` (window-modal, deleted on close) and, unless ``start`` is False, starts
+        its first piece of work."""
         self.dialog = dialog
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         dialog.open()
-        dialog.start()
+        if start:
+            dialog.start()
         return dialog
 
     # -- export ------------------------------------------------------------------------------------------
@@ -537,10 +540,7 @@ class SyncView(QWidget):
             return None
         dlg = RevokeDialog(self.ref, dev, parent=self)
         dlg.revoked.connect(lambda _r: self.refresh())
-        self.dialog = dlg
-        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        dlg.open()
-        return dlg
+        return self._open(dlg, start=False)
 
     def rotate_root(self) -> RootRotationDialog | None:
         """HQ administrators: the dialog that changes HQ's root key (see ``sync.rotate_root``)."""
@@ -548,10 +548,7 @@ class SyncView(QWidget):
             return None
         dlg = RootRotationDialog(self.ref, self.snapshot.status.root_fingerprint if self.snapshot is not None else "", parent=self)
         dlg.rotated.connect(lambda _r: self.refresh())
-        self.dialog = dlg
-        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        dlg.open()
-        return dlg
+        return self._open(dlg, start=False)
 
     def write_registry(self, folder: Path | None = None) -> Op | None:
         """HQ: one registry bundle per enrolled device into ``folder`` (revocations travel this way)."""
@@ -621,10 +618,7 @@ class SyncView(QWidget):
             return None
         dlg = LinkDialog(self.ref, self.snapshot.link, self.snapshot.managed, parent=self)
         dlg.saved.connect(self._on_link_saved)
-        self.dialog = dlg
-        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        dlg.open()
-        return dlg
+        return self._open(dlg, start=False)
 
     def _on_link_saved(self, settings: link.LinkSettings) -> None:
         if settings.server_url:
