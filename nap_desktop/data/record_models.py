@@ -62,6 +62,8 @@ class Person(SyncMixin, Base):
         Index("ix_persons_seq", "seq"),
         Index("ix_persons_list", "created_at", "id"),
         Index("ix_persons_live", "unit", "deleted"),
+        # The duplicate check: persons born on a day, whose names are then compared by sound.
+        Index("ix_persons_birth", "date_of_birth"),
         # The indicator engine's person lookups (reports.engine._person_join compares id || ''):
         # every attribute it reads, so a lookup never reads the table row.
         Index("ix_persons_report", text("(id || '')"), "sex", "date_of_birth", "age_years", "created_at", "citizenship", "residence_province"),

@@ -44,7 +44,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nap_desktop.data.models import new_id, utcnow
@@ -1083,33 +1083,33 @@ def _write_chunk(
 
 def _find_duplicates(ws: Workspace, s: Session, chunk: list[_Good], identities: list[dict[str, Any]], st: _State) -> None:
     """Notes imported persons that may be people already known: the rule of
-    :func:`records.find_duplicate_persons` (same identity number, or same normalised name and date
-    of birth), run once per chunk instead of once per row."""
+    :func:`records.find_duplicate_persons` (same identity number, or a name that sounds the same —
+    spelt the same or not — and the same date of birth), run once per chunk instead of once per
+    row: the persons born on the chunk's birth dates, with their names' sound keys."""
     for g in chunk:
         st.row_of[g.record_id] = g.row
     id_keys = {i["id_key"] for i in identities if len(i["id_key"]) >= 5}
-    name_keys = {i["name_key"] for i in identities if i["name_key"]}
-    if not id_keys and not name_keys:
-        return
-    q = (
-        select(PersonIdentity.person_id, PersonIdentity.id_key, PersonIdentity.name_key, Person.date_of_birth, Person.unit)
-        .join(Person, Person.id == PersonIdentity.person_id)
-        .where(Person.deleted.is_(False), or_(PersonIdentity.id_key.in_(id_keys), PersonIdentity.name_key.in_(name_keys)))
-    )
+    sounds = [frozenset(rec.sound_tokens(i["name_key"])) for i in identities]
+    births = {g.values.get("date_of_birth") for g, snd in zip(chunk, sounds, strict=True) if snd} - {None}
     by_id: dict[str, list[str]] = {}
-    by_name: dict[tuple[str, date], list[str]] = {}
-    for pid, id_key, name_key, dob, unit in s.execute(q):
-        if not ws.in_scope(unit):
-            continue
-        if id_key in id_keys:
-            by_id.setdefault(id_key, []).append(pid)
-        if dob is not None and name_key in name_keys:
-            by_name.setdefault((name_key, dob), []).append(pid)
-    for g, ident in zip(chunk, identities, strict=True):
+    if id_keys:
+        q = select(PersonIdentity.person_id, PersonIdentity.id_key, Person.unit).join(Person, Person.id == PersonIdentity.person_id)
+        for pid, id_key, unit in s.execute(q.where(Person.deleted.is_(False), PersonIdentity.id_key.in_(id_keys))):
+            if ws.in_scope(unit):
+                by_id.setdefault(id_key, []).append(pid)
+    born: dict[date, dict[str, set[str]]] = {}  # birth date → person → sound keys
+    if births:
+        T = PersonNameToken
+        q = select(Person.id, Person.date_of_birth, Person.unit, T.token).join(T, T.person_id == Person.id)
+        q = q.where(Person.date_of_birth.in_(births), Person.deleted.is_(False), T.token >= rec.SOUND_MARK, T.token < rec.SOUND_MARK + rec.TOP)
+        for pid, dob, unit, token in s.execute(q):
+            if ws.in_scope(unit):
+                born.setdefault(dob, {}).setdefault(pid, set()).add(token)
+    for g, ident, snd in zip(chunk, identities, sounds, strict=True):
         dob = g.values.get("date_of_birth")
         candidates = by_id.get(ident["id_key"], []) if len(ident["id_key"]) >= 5 else []
-        if dob is not None and ident["name_key"]:
-            candidates = candidates + by_name.get((ident["name_key"], dob), [])
+        if dob is not None and snd:
+            candidates = candidates + [pid for pid, keys in born.get(dob, {}).items() if snd <= keys]
         for pid in dict.fromkeys(candidates):
             if pid != g.record_id and st.row_of.get(pid, 0) < g.row:  # known before, or an earlier row
                 st.duplicates.append((g.row, pid))

@@ -47,6 +47,7 @@ from nap_desktop.data.record_models import (
     SyncMixin,
 )
 from nap_desktop.domain.codelists import CodeLists, default_codelists
+from nap_desktop.domain.names import sound_words
 from nap_desktop.domain.records import RECORD_TYPES, RecordType
 from nap_desktop.domain.validation import Context, age_on, parse_date, validate
 from nap_desktop.errors import NotFound, PermissionDenied, RecordLocked, ValidationError, VersionConflict
@@ -147,7 +148,7 @@ class HistoryEntry:
 @dataclass(frozen=True)
 class DuplicateCandidate:
     person_id: str
-    reason: str  # "identity_number" or "name_and_birth_date"
+    reason: str  # "identity_number", "name_and_birth_date" or "similar_name_and_birth_date"
     unit: str
 
 
@@ -183,8 +184,13 @@ def normalise_name(*parts: str) -> str:
 # The name search looks up at most this many words of what was typed, each cut to the token length.
 NAME_TOKEN_LENGTH = 40
 NAME_QUERY_WORDS = 8
-# Above every character: ``prefix + _TOP`` bounds the strings that start with ``prefix`` (binary order).
-_TOP = "\U0010ffff"
+# Above every character: ``prefix + TOP`` bounds the strings that start with ``prefix`` (binary order).
+TOP = "\U0010ffff"
+
+
+# A sound key in ``person_name_tokens`` starts with this (a normalised word never does: it is
+# letters, digits and "_"), so a prefix of a typed word never reaches the keys.
+SOUND_MARK = "~"
 
 
 def name_tokens(name_key: str) -> list[str]:
@@ -192,9 +198,20 @@ def name_tokens(name_key: str) -> list[str]:
     return list(dict.fromkeys(t[:NAME_TOKEN_LENGTH] for t in name_key.split()))
 
 
+def sound_tokens(name_key: str) -> list[str]:
+    """The distinct sound keys of a normalised name's words (:func:`domain.names.sound_words`),
+    marked, as ``person_name_tokens`` holds them beside the words."""
+    return list(dict.fromkeys((SOUND_MARK + k)[:NAME_TOKEN_LENGTH] for k in sound_words(name_key)))
+
+
 def name_token_rows(identities: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """Rows of ``person_name_tokens`` for identity rows (``person_id`` and ``name_key``)."""
-    return [{"token": t, "person_id": i["person_id"]} for i in identities for t in name_tokens(i["name_key"] or "")]
+    """Rows of ``person_name_tokens`` for identity rows (``person_id`` and ``name_key``): the
+    name's words and their sound keys."""
+    rows = []
+    for i in identities:
+        key = i["name_key"] or ""
+        rows += [{"token": t, "person_id": i["person_id"]} for t in dict.fromkeys([*name_tokens(key), *sound_tokens(key)])]
+    return rows
 
 
 def refresh_name_tokens(s: Session | Connection, person_ids: Iterable[str]) -> None:
@@ -217,8 +234,9 @@ NAME_WALK_FROM = 3000
 
 
 def _name_condition(s: Session, person_col: Any, key_name: str, *, walk: bool) -> Any:
-    """Persons with a name word starting with each word of ``key_name`` (in any order), through
-    the word index: one index range per word.
+    """Persons with, for each word of ``key_name`` (in any order), a name word that starts with
+    it or sounds the same as the whole word (:func:`sound_tokens`: "Mohammad" finds "Muhammad"),
+    through the word index: one index range and one key per word.
 
     ``walk``: the list walks its date index (SQLite, newest first). Session ``s`` then counts the
     persons of each word and of all the words (each at most :data:`NAME_WALK_FROM`): if the name
@@ -231,12 +249,17 @@ def _name_condition(s: Session, person_col: Any, key_name: str, *, walk: bool) -
         return false()
     T = PersonNameToken
 
+    def word(token: Any, w: str) -> Any:
+        sounds = sound_tokens(w)
+        starts = and_(token >= w, token < w + TOP)
+        return or_(starts, token == sounds[0]) if sounds else starts
+
     def has(col: Any, w: str) -> Any:
         t = aliased(PersonNameToken)
-        return exists().where(t.person_id == col, t.token >= w, t.token < w + _TOP)
+        return exists().where(t.person_id == col, word(t.token, w))
 
     def persons(of: list[str]) -> Any:
-        return select(T.person_id).where(T.token >= of[0], T.token < of[0] + _TOP, *(has(T.person_id, w) for w in of[1:]))
+        return select(T.person_id).where(word(T.token, of[0]), *(has(T.person_id, w) for w in of[1:]))
 
     def how_many(q: Any) -> int:
         return s.scalar(select(func.count()).select_from(q.limit(NAME_WALK_FROM).subquery())) or 0
@@ -428,7 +451,7 @@ def _store_values(
         identity.passport_key = normalise_id(identity.passport_no)
         identity.other_id_key = normalise_id(identity.other_id)
         s.execute(delete(PersonNameToken).where(PersonNameToken.person_id == row.id))
-        s.add_all(PersonNameToken(person_id=row.id, token=t) for t in name_tokens(identity.name_key))
+        s.add_all(PersonNameToken(**r) for r in name_token_rows([{"person_id": row.id, "name_key": identity.name_key}]))
     if rt.name == "case":
         _derive_case_stage(row, values)
 
@@ -1160,8 +1183,10 @@ def find_duplicate_persons(
     date_of_birth: date | str | None = None,
     exclude_id: str | None = None,
 ) -> list[DuplicateCandidate]:
-    """Persons of the workspace that may be the same person: same identity number, or same
-    normalised name and date of birth. Shown as a warning at capture; needs personal-data access."""
+    """Persons of the workspace that may be the same person: same identity number, same
+    normalised name and date of birth, or a name that sounds the same (every word's sound key,
+    :func:`sound_tokens`: "Mohammad Yousaf" and "Muhammad Yusuf") and the same date of birth.
+    Shown as a warning at capture; needs personal-data access."""
     ws.require(Perm.PERSONAL_VIEW)
     ids = [k for k in (normalise_id(cnic), normalise_id(passport_no), normalise_id(other_id)) if len(k) >= 5]
     name_key = normalise_name(given_name, family_name)
@@ -1183,10 +1208,20 @@ def find_duplicate_persons(
             )
             for pid, unit in s.execute(q):
                 found.setdefault(pid, DuplicateCandidate(pid, "name_and_birth_date", unit))
+            sounds = sound_tokens(name_key)
+            for pid, unit in s.execute(_sounding_like(s, sounds, dob)) if sounds else ():
+                found.setdefault(pid, DuplicateCandidate(pid, "similar_name_and_birth_date", unit))
         result = [c for c in found.values() if c.person_id != exclude_id and ws.in_scope(c.unit)]
         if result:
             ws.audit(s, "person.duplicates_checked", object_type="person", detail={"candidates": len(result)})
         return result
+
+
+def _sounding_like(s: Session, sounds: list[str], dob: date) -> Select[Any]:
+    """Live persons born on ``dob`` whose name has every sound key of ``sounds`` (the persons of
+    one birth date are few: ix_persons_birth)."""
+    held = [exists().where((t := aliased(PersonNameToken)).person_id == Person.id, t.token == k) for k in sounds]
+    return select(Person.id, Person.unit).where(Person.date_of_birth == dob, Person.deleted.is_(False), *held)
 
 
 def counts_by_type(ws: Workspace) -> dict[str, int]:

@@ -804,12 +804,13 @@ class RecordFormDialog(QDialog):
         if not found:
             self.duplicate_box.hide()
             return
-        by_id = any(c.reason == "identity_number" for c in found)
-        text = (
-            tr("This person may already be recorded: the same identity number is in the workspace.")
-            if by_id
-            else tr("This person may already be recorded: the same name and date of birth are in the workspace.")
-        )
+        reasons = {c.reason for c in found}
+        if "identity_number" in reasons:
+            text = tr("This person may already be recorded: the same identity number is in the workspace.")
+        elif "name_and_birth_date" in reasons:
+            text = tr("This person may already be recorded: the same name and date of birth are in the workspace.")
+        else:
+            text = tr("This person may already be recorded: a name that sounds the same, with the same date of birth, is in the workspace.")
         if len(found) > 1:
             text += " " + tr("({n} possible matches)").format(n=len(found))
         self.duplicate_label.setText(text)

@@ -720,14 +720,16 @@ def test_possible_duplicate_persons_are_reported_with_the_person_they_match(head
             ["Sara", "Noor", "", "1999-09-09", "female", "pk"],
             ["Nadia", "Aziz", "", "", "female", "pk"],
             ["SARA", "noor", "", "1999-09-09", "female", "pk"],  # same name and birth date as row 3
+            ["Sarah", "Nur", "", "1999-09-09", "female", "pk"],  # spelt another way, same birth date
+            ["Sarah", "Nur", "", "1999-09-10", "female", "pk"],  # another birth date: someone else
         ],
     )
     result = bi.import_file(head_ws, "person", path)
-    assert result.imported == 4  # a warning, not an error
-    assert result.duplicates == ((2, known), (5, result.ids[1]))
+    assert result.imported == 6  # a warning, not an error
+    assert result.duplicates == ((2, known), (5, result.ids[1]), (6, result.ids[1]))
     with head_ws.sf() as s:
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "records.imported")).one()
-    assert json.loads(entry.detail)["possible_duplicates"] == 2
+    assert json.loads(entry.detail)["possible_duplicates"] == 3
 
 
 def test_values_that_are_not_codes_are_not_repeated_in_messages(head_ws: Any, tmp_path: Path) -> None:

@@ -68,6 +68,23 @@ def test_prefixes_of_the_words_in_any_order_with_case_and_accents_ignored(world:
     index_matches_identities(world)
 
 
+def test_a_whole_word_finds_the_other_spellings_of_the_name(world: World) -> None:
+    """Typed whole, a word also finds the names that sound the same (Mohammad → Muhammad, Mohd;
+    Yusuf → Yousaf), in Urdu script across the two keyboards too; typed in part it matches
+    prefixes only, so a few letters do not pull in every similar name."""
+    muhammad = person(world, "Muhammad", "Yousaf Soundsearch")
+    mohd = person(world, "Mohd", "Yusuf Soundsearch")
+    urdu = person(world, "محمد", "یوسف")
+    imran = person(world, "Imran", "Yousaf Soundsearch")
+    assert found(world, "mohammad yusuf") == {muhammad, mohd}
+    assert found(world, "Muhammed Soundsearch") == {muhammad, mohd}
+    assert found(world, "yousuf soundsearch") == {muhammad, mohd, imran}
+    assert found(world, "moham soundsearch") == set()  # "moham" is the start of no word, and no whole name
+    assert found(world, "muham soundsearch") == {muhammad}
+    assert found(world, "محمد يوسف") == {urdu}  # Arabic yeh for the Urdu one
+    index_matches_identities(world)
+
+
 def test_the_screenings_of_a_person_are_found_by_the_persons_name(world: World) -> None:
     pid = person(world, "Gul", "Screenedbibi")
     s1 = create(world.as_("head"), "screening", refs={"person_id": pid}).id

@@ -338,6 +338,23 @@ def test_duplicates_by_normalised_name_and_date_of_birth(world: World) -> None:
     assert dup_ids(world, given_name="Zarmeena", family_name="Gul Afridi") == {}  # a name alone is not enough
 
 
+def test_duplicates_by_a_name_spelt_another_way_and_the_same_date_of_birth(world: World) -> None:
+    """Recorded at one post as "Muhammad Yousaf Chaudhry", the same man is typed at another as
+    "Mohd Yusuf Choudhry", or from an Arabic keyboard in Urdu script: the warning says a name
+    that sounds the same is there. An exact spelling keeps the stronger reason; another date of
+    birth or another name (Imran) finds nobody."""
+    no_ids = {"cnic": None, "passport_no": None, "other_id": None}
+    latin, _ = make_person(world, "", given_name="Muhammad Yousaf", family_name="Chaudhry", date_of_birth="1988-07-14", age_years=38, **no_ids)
+    urdu, _ = make_person(world, "", given_name="محمد یوسف", family_name="", date_of_birth="1990-01-02", age_years=36, **no_ids)
+    for given, family in (("Mohd Yusuf", "Choudhry"), ("Mohammad", "Yousuf Chaudhary"), ("Chowdhury Mohammed", "Yusuf")):
+        assert dup_ids(world, given_name=given, family_name=family, date_of_birth="1988-07-14") == {latin: "similar_name_and_birth_date"}
+    assert dup_ids(world, given_name="Muhammad Yousaf", family_name="Chaudhry", date_of_birth="1988-07-14") == {latin: "name_and_birth_date"}
+    assert dup_ids(world, given_name="Mohd Yusuf", family_name="Choudhry", date_of_birth="1988-07-15") == {}
+    assert dup_ids(world, given_name="Imran Yusuf", family_name="Choudhry", date_of_birth="1988-07-14") == {}
+    # Arabic yeh (ي) where the Urdu keyboard wrote ی
+    assert dup_ids(world, given_name="محمد يوسف", family_name="", date_of_birth="1990-01-02") == {urdu: "similar_name_and_birth_date"}
+
+
 def test_duplicates_exclude_deleted_persons_and_the_person_being_edited(world: World) -> None:
     keep, ident = make_person(world, "DupKeep")
     gone = create(world.as_("head"), "person", values={**ident, "given_name": "Other"}).id  # same CNIC

@@ -319,6 +319,20 @@ def test_duplicate_person_warning_while_typing(qtbot: Any, head_main: Any) -> No
     assert other, "the existing person opens"
 
 
+def test_duplicate_warning_for_a_name_spelt_another_way(qtbot: Any, head_main: Any) -> None:
+    """Known as "Muhammad Yousaf", typed as "Mohd Yusuf" with the same birth date: the warning
+    says a name that sounds the same is there."""
+    main, ws, _ids = head_main
+    create_record(ws, "person", {"given_name": "Muhammad", "family_name": "Yousaf", "date_of_birth": "1991-03-04", "sex": "male", "citizenship": "pk"})
+    form = main.open_record("person", None)
+    form.editors["date_of_birth"].set_value("1991-03-04")
+    qtbot.keyClicks(form.editors["given_name"].edit, "Mohd")
+    qtbot.keyClicks(form.editors["family_name"].edit, "Yusuf")
+    qtbot.waitUntil(lambda: form.duplicate_box.isVisible(), timeout=5000)
+    assert "sounds the same" in form.duplicate_label.text()
+    assert [c.reason for c in form.duplicates] == ["similar_name_and_birth_date"]
+
+
 def test_links_open_the_linked_record_and_start_the_next_one(qtbot: Any, head_main: Any) -> None:
     main, ws, ids = head_main
     consent = {c: "yes" for c in HTCDS_CONSENT}
