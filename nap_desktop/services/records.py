@@ -239,10 +239,10 @@ def _name_condition(s: Session, person_col: Any, key_name: str, *, walk: bool) -
     through the word index: one index range and one key per word.
 
     ``walk``: the list walks its date index (SQLite, newest first). Session ``s`` then counts the
-    persons of each word and of all the words (each at most :data:`NAME_WALK_FROM`): if the name
-    is common, each walked record's person is checked in the index (``person_id, token``), and
-    the page is full after a few thousand records at most; otherwise the persons of the rarest
-    word who have the other words too are listed and their records read, sorted by date.
+    persons of each word and lists those of all the words (each at most :data:`NAME_WALK_FROM`):
+    if the name is common, each walked record's person is checked in the index (``person_id,
+    token``), and the page is full after a few thousand records at most; otherwise the persons
+    listed (of the rarest word, with the other words too) are the condition, a list of ids.
     """
     words = name_tokens(key_name)[:NAME_QUERY_WORDS]
     if not words:
@@ -267,8 +267,14 @@ def _name_condition(s: Session, person_col: Any, key_name: str, *, walk: bool) -
     if walk:
         common = {w: how_many(persons([w])) for w in words}
         words.sort(key=common.__getitem__)
-        if common[words[0]] >= NAME_WALK_FROM and (len(words) == 1 or how_many(persons(words)) >= NAME_WALK_FROM):
+        if common[words[0]] >= NAME_WALK_FROM and len(words) == 1:
+            return has(person_col, words[0])
+        # NOTE: the persons found are listed once, here, and the list's page and count read them
+        # as a list of ids: as a subquery, each of the two ran the word lookups again.
+        found = set(s.scalars(persons(words).limit(NAME_WALK_FROM)))
+        if len(found) >= NAME_WALK_FROM:
             return and_(*(has(person_col, w) for w in words))
+        return person_col.in_(sorted(found))
     return person_col.in_(persons(words))
 
 

@@ -85,6 +85,20 @@ def test_a_whole_word_finds_the_other_spellings_of_the_name(world: World) -> Non
     index_matches_identities(world)
 
 
+def test_common_and_rare_names_find_the_same_persons_whichever_way_they_are_looked_up(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A list looks up a common name by walking its records and a rare one through the persons
+    it lists first (records.NAME_WALK_FROM): with the threshold made tiny, every search below
+    takes the other way, and finds the same persons."""
+    many = {person(world, "Walkname", "Walkfamily") for _ in range(4)}
+    mohd = person(world, "Mohd", "Walkfamily")
+    few = person(world, "Walkname", "Rarewalk")
+    expected = {"walkname": many | {few}, "walkname walkfamily": many, "muhammad walkfamily": {mohd}, "walkfamily": many | {mohd}, "rarewalk walkn": {few}}
+    for threshold in (records.NAME_WALK_FROM, 2):
+        monkeypatch.setattr(records, "NAME_WALK_FROM", threshold)
+        assert {text: found(world, text) for text in expected} == expected, threshold
+        assert {text: found(world, text, "person", include_deleted=True) for text in expected} == expected, threshold
+
+
 def test_the_screenings_of_a_person_are_found_by_the_persons_name(world: World) -> None:
     pid = person(world, "Gul", "Screenedbibi")
     s1 = create(world.as_("head"), "screening", refs={"person_id": pid}).id
