@@ -1215,7 +1215,7 @@ def find_duplicate_persons(
             for pid, unit in s.execute(q):
                 found.setdefault(pid, DuplicateCandidate(pid, "name_and_birth_date", unit))
             sounds = sound_tokens(name_key)
-            for pid, unit in s.execute(_sounding_like(s, sounds, dob)) if sounds else ():
+            for pid, unit in s.execute(_sounding_like(sounds, dob)) if sounds else ():
                 found.setdefault(pid, DuplicateCandidate(pid, "similar_name_and_birth_date", unit))
         result = [c for c in found.values() if c.person_id != exclude_id and ws.in_scope(c.unit)]
         if result:
@@ -1223,7 +1223,7 @@ def find_duplicate_persons(
         return result
 
 
-def _sounding_like(s: Session, sounds: list[str], dob: date) -> Select[Any]:
+def _sounding_like(sounds: list[str], dob: date) -> Select[Any]:
     """Live persons born on ``dob`` whose name has every sound key of ``sounds`` (the persons of
     one birth date are few: ix_persons_birth)."""
     held = [exists().where((t := aliased(PersonNameToken)).person_id == Person.id, t.token == k) for k in sounds]
