@@ -7,8 +7,12 @@
 - Peak memory (max RSS of a process that only imports) for a bundle 10× larger against the
   smaller one: flat (≤ 1.3×).
 
-N is 20,000 records (2,000 for the memory baseline); ``NAP_BENCH_FULL=1``: 100,000 (and 1,000,000
-against 100,000 for memory), as the issue asks.
+N is 20,000 records (and 200,000 against those 20,000 for memory); ``NAP_BENCH_FULL=1``: 100,000
+(and 1,000,000 against 100,000 for memory), as the issue asks.
+
+NOTE: the memory baseline is never below 20,000 records: an import's connection keeps a page cache
+of up to 64 MiB (data/db.py) that a store of 2,000 records does not fill, so 2,000 against 20,000
+measured the cache filling up (101 against 161 MiB, "1.6x"), not memory growing with the bundle.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from nap_desktop.services.records import normalise_id, normalise_name
 PW = "Bench-Password-2026!"
 FULL = os.environ.get("NAP_BENCH_FULL") == "1"
 N = 100_000 if FULL else 20_000
-MEM_SMALL, MEM_LARGE = (100_000, 1_000_000) if FULL else (2_000, 20_000)
+MEM_SMALL, MEM_LARGE = (100_000, 1_000_000) if FULL else (20_000, 200_000)
 
 
 def _site(root: Path, name: str, kind: str, unit: str, recovery: str) -> Path:
