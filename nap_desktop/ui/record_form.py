@@ -221,7 +221,9 @@ class RecordFormDialog(QDialog):
             scope = sorted(self.ref.ws.subtree())
             if len(scope) > 1:
                 entries = [(c, f"{self.ref.unit_name(c)} ({c})") for c in scope]
-                self.unit_combo = CodeComboBox(None, blank="", entries=entries)
+                # wide enough for the whole name and code: the row has room, and a cut name hid the
+                # code that tells two circles of one city apart
+                self.unit_combo = CodeComboBox(None, blank="", entries=entries, min_chars=min(60, max(len(label) for _c, label in entries)))
                 self.unit_combo.setObjectName("unitCombo")
                 self.unit_combo.set_value(self.ref.ws.user.unit_code)
                 self.unit_combo.changed.connect(self._apply_permissions)

@@ -319,6 +319,17 @@ def test_duplicate_person_warning_while_typing(qtbot: Any, head_main: Any) -> No
     assert other, "the existing person opens"
 
 
+def test_the_unit_box_shows_the_whole_name_and_code_of_the_unit(qtbot: Any, head_main: Any) -> None:
+    """A circle head picks the unit of a new record: its name is not cut, so the code at the end
+    (what tells two circles of one city apart) is seen."""
+    main, _ws, _ids = head_main
+    form = main.open_record("person", None)
+    combo = form.unit_combo
+    assert combo is not None and combo.currentText().endswith("(C-PSH)")
+    assert combo.sizeHint().width() >= combo.fontMetrics().horizontalAdvance(combo.currentText())
+    form.close()
+
+
 def test_duplicate_warning_for_a_name_spelt_another_way(qtbot: Any, head_main: Any) -> None:
     """Known as "Muhammad Yousaf", typed as "Mohd Yusuf" with the same birth date: the warning
     says a name that sounds the same is there."""
