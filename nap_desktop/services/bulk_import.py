@@ -1097,19 +1097,12 @@ def _find_duplicates(ws: Workspace, s: Session, chunk: list[_Good], identities: 
         for pid, id_key, unit in s.execute(q.where(Person.deleted.is_(False), PersonIdentity.id_key.in_(id_keys))):
             if ws.in_scope(unit):
                 by_id.setdefault(id_key, []).append(pid)
-    born: dict[date, dict[str, set[str]]] = {}  # birth date → person → sound keys
-    if births:
-        T = PersonNameToken
-        q = select(Person.id, Person.date_of_birth, Person.unit, T.token).join(T, T.person_id == Person.id)
-        q = q.where(Person.date_of_birth.in_(births), Person.deleted.is_(False), T.token >= rec.SOUND_MARK, T.token < rec.SOUND_MARK + rec.TOP)
-        for pid, dob, unit, token in s.execute(q):
-            if ws.in_scope(unit):
-                born.setdefault(dob, {}).setdefault(pid, set()).add(token)
+    born = rec.born_on(s, births) if births else {}
     for g, ident, snd in zip(chunk, identities, sounds, strict=True):
         dob = g.values.get("date_of_birth")
         candidates = by_id.get(ident["id_key"], []) if len(ident["id_key"]) >= 5 else []
         if dob is not None and snd:
-            candidates = candidates + [pid for pid, keys in born.get(dob, {}).items() if snd <= keys]
+            candidates = candidates + [p.person_id for p in born.get(dob, ()) if snd <= p.sounds and ws.in_scope(p.unit)]
         for pid in dict.fromkeys(candidates):
             if pid != g.record_id and st.row_of.get(pid, 0) < g.row:  # known before, or an earlier row
                 st.duplicates.append((g.row, pid))

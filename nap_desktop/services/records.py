@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
@@ -210,7 +211,7 @@ def name_token_rows(identities: Iterable[Mapping[str, Any]]) -> list[dict[str, s
     rows = []
     for i in identities:
         key = i["name_key"] or ""
-        rows += [{"token": t, "person_id": i["person_id"]} for t in dict.fromkeys([*name_tokens(key), *sound_tokens(key)])]
+        rows += [{"token": t, "person_id": i["person_id"]} for t in (*name_tokens(key), *sound_tokens(key))]
     return rows
 
 
@@ -1214,20 +1215,37 @@ def find_duplicate_persons(
             )
             for pid, unit in s.execute(q):
                 found.setdefault(pid, DuplicateCandidate(pid, "name_and_birth_date", unit))
-            sounds = sound_tokens(name_key)
-            for pid, unit in s.execute(_sounding_like(sounds, dob)) if sounds else ():
-                found.setdefault(pid, DuplicateCandidate(pid, "similar_name_and_birth_date", unit))
+            sounds = set(sound_tokens(name_key))
+            for p in born_on(s, [dob]).get(dob, ()) if sounds else ():
+                if sounds <= p.sounds:
+                    found.setdefault(p.person_id, DuplicateCandidate(p.person_id, "similar_name_and_birth_date", p.unit))
         result = [c for c in found.values() if c.person_id != exclude_id and ws.in_scope(c.unit)]
         if result:
             ws.audit(s, "person.duplicates_checked", object_type="person", detail={"candidates": len(result)})
         return result
 
 
-def _sounding_like(sounds: list[str], dob: date) -> Select[Any]:
-    """Live persons born on ``dob`` whose name has every sound key of ``sounds`` (the persons of
-    one birth date are few: ix_persons_birth)."""
-    held = [exists().where((t := aliased(PersonNameToken)).person_id == Person.id, t.token == k) for k in sounds]
-    return select(Person.id, Person.unit).where(Person.date_of_birth == dob, Person.deleted.is_(False), *held)
+@dataclass(frozen=True)
+class BornOn:
+    person_id: str
+    unit: str
+    sounds: frozenset[str]  # the sound keys of the person's name (sound_tokens)
+
+
+def born_on(s: Session, births: Iterable[date]) -> dict[date, list[BornOn]]:
+    """Live persons born on these dates, with their names' sound keys: the persons of one birth
+    date are few (ix_persons_birth). The duplicate rule "a name that sounds the same and the same
+    date of birth" is ``sound_tokens(name) <= p.sounds`` (capture and bulk import)."""
+    T = PersonNameToken
+    q = select(Person.id, Person.date_of_birth, Person.unit, T.token).join(T, T.person_id == Person.id)
+    q = q.where(Person.date_of_birth.in_(list(births)), Person.deleted.is_(False), T.token >= SOUND_MARK, T.token < SOUND_MARK + TOP)
+    keys: dict[tuple[date, str, str], set[str]] = defaultdict(set)
+    for pid, dob, unit, token in s.execute(q):
+        keys[(dob, pid, unit)].add(token)
+    out: dict[date, list[BornOn]] = defaultdict(list)
+    for (dob, pid, unit), sounds in keys.items():
+        out[dob].append(BornOn(pid, unit, frozenset(sounds)))
+    return dict(out)
 
 
 def counts_by_type(ws: Workspace) -> dict[str, int]:
