@@ -153,6 +153,15 @@ def drop_schema(url: str) -> None:
     engine, _ = make_pg_engine(url, pool_size=1)
     try:
         with engine.begin() as conn:
+            # the PostgreSQL-only objects of the migrations first (0012: report chains and their triggers)
+            conn.execute(text("DROP TABLE IF EXISTS report_chain_rows, report_chains, report_touched CASCADE"))
+            conn.execute(
+                text(
+                    "DO $$ DECLARE f record; BEGIN FOR f IN SELECT p.oid::regprocedure AS sig FROM pg_proc p "
+                    "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema() AND p.proname LIKE 'report\\_%' "
+                    "LOOP EXECUTE 'DROP FUNCTION ' || f.sig || ' CASCADE'; END LOOP; END $$"
+                )
+            )
             Base.metadata.drop_all(conn)
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     except (DBAPIError, SQLAlchemyError):

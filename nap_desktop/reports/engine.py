@@ -41,7 +41,10 @@ the columns a rule reads) by (unit, date) and by date, so a unit's month or the 
 is one index range; person attributes and record codes are read through indexes on
 expressions (:func:`_person_join`, :func:`_codes_join`). Where SQLite could pick a worse index
 the statements say so in portable SQL (:class:`_Unindexed`, :func:`_via_record`, outer joins);
-table statistics (:mod:`nap_desktop.data.stats`) settle the rest.
+table statistics (:mod:`nap_desktop.data.stats`) settle the rest. On PostgreSQL, national
+reports of the whole framework read those three per-person passes from report chains
+(:mod:`nap_desktop.reports.chains`, :func:`_chain_plan`): derived rows that give each person's
+first fact of a period without grouping by person.
 
 Public API: :func:`compute_indicators` and :func:`drill_down` check permissions and open the
 session; :func:`evaluate` and :func:`drill` are the same on a given session and unit set (used by
@@ -81,9 +84,11 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     union,
     union_all,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
@@ -118,6 +123,7 @@ from nap_desktop.domain.codelists import CodeLists, default_codelists
 from nap_desktop.domain.framework import Framework, Indicator, default_framework
 from nap_desktop.errors import ConfigError, NotFound, ValidationError
 from nap_desktop.security.permissions import Perm
+from nap_desktop.reports import chains
 from nap_desktop.services.context import Workspace
 
 logger = logging.getLogger(__name__)
@@ -500,6 +506,7 @@ _STATEMENTS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()  # built statemen
 _STATEMENTS_MAX = 512
 _SQL: OrderedDict[tuple[Any, ...], Any] = OrderedDict()  # their SQL per dialect and unit set, see _Ctx.fetch
 _SQL_MAX = 1024
+_PG_DIALECT = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
 _PERIOD_PARAMS = frozenset({"p_start", "p_stop", "q_start", "q_stop", "p_stop_dt"})
 _CACHE_LOCK = threading.Lock()  # reports run on worker threads; building happens outside the lock
 
@@ -596,6 +603,7 @@ class _Ctx:
         if units is not None:
             self.params["units"] = sorted(units) or [""]
         self.wanted: list[Indicator] = list(fw)  # indicators computed together (shared passes)
+        self.chains: dict[str, int] = {}  # signature -> id of the report chains valid in this snapshot (see chains.py)
         self._memo: dict[Any, _Once] = {}
         self._memo_lock = threading.Lock()
 
@@ -874,11 +882,21 @@ class _PassPlan:
 _NULL_TOKEN = "~"  # a NULL code in a token; codes are [a-z0-9][a-z0-9_+-]* (domain.codelists)
 
 
-def _person_pass(
-    ctx: _Ctx, key: tuple[Any, ...], build: Callable[[], tuple[Select[Any], list[_Member], Collection[str]]]
-) -> dict[str, _PersonCounts]:
+_Build = Callable[[], tuple[Select[Any], list[_Member], Collection[str]]]
+
+
+def _person_pass(ctx: _Ctx, key: tuple[Any, ...], build: _Build, *, chained: bool = False) -> dict[str, _PersonCounts]:
     """Runs the statement of :func:`_person_statement` for ``build()``'s facts, members and dims
-    (built once per ``key``, see :meth:`_Ctx.cached`) and adds up its rows per member."""
+    (built once per ``key``, see :meth:`_Ctx.cached`) and adds up its rows per member.
+
+    ``chained``: the facts are those of every day cut to the period by their ``on`` column, so
+    the report chains (:func:`_chain_plan`) can count them; they do when the context holds a
+    valid chain for every member.
+    """
+    if chained and ctx.chains:
+        chain_plan: _ChainPlan = ctx.cached(("chains", *key), lambda: _chain_plan(ctx, *build()))
+        if all(spec.signature in ctx.chains for spec in chain_plan.specs):
+            return _chain_counts(ctx, chain_plan)
     plan: _PassPlan = ctx.cached(("persons", *key), lambda: _person_statement(ctx, *build()))
     keys, band_name, attrs = plan.keys, plan.band_name, plan.attrs
     out = {k: _PersonCounts() for k in keys}
@@ -1041,6 +1059,177 @@ def _person_statement(ctx: _Ctx, facts: Select[Any], members: list[_Member], dim
     return _PassPlan(stmt, [m.key for m in members], list(attrs), band_name, token_cols, flagged, [m.where for m in members], slots, key_maps)
 
 
+@dataclass(frozen=True)
+class _ChainMember:
+    """Where one member of a per-person pass reads its counts in the chains of the pass."""
+
+    key: str
+    total: str  # signature of its chain of persons
+    slots: tuple[str, ...]  # the event attributes in that chain's key columns k1, k2
+    keyed: dict[str, str]  # the other event attributes: dim -> signature of its chain of keys
+
+
+@dataclass(frozen=True)
+class _ChainPlan:
+    """The report chains of a per-person pass (see :mod:`chains`) and the statement that reads
+    them for a period."""
+
+    specs: list[chains.Spec]  # the distinct chains of the pass
+    members: list[_ChainMember]
+    stmt: Any  # rows (chain, key, person attributes…, band, k1, k2, grouping, n0, n1, n2); binds ``chain_ids``
+    attrs: list[str]
+    band_name: str | None
+
+
+def _chain_plan(ctx: _Ctx, facts: Select[Any], members: list[_Member], dims: Collection[str]) -> _ChainPlan:
+    """The chains of a per-person pass.
+
+    Per member, a chain of the fact rows it counts (key ``chains.TOTAL``) with the person's
+    attributes and age band on the fact's day, ``prev``: the day of the person's previous row,
+    and for up to two single-valued event attributes it breaks down by (a service's type, a
+    screening's status), the row's breakdown key (``k1``, ``k2``) with the day of the person's
+    previous row of that key (``p1``, ``p2``). Each multi-valued attribute (from
+    ``record_codes``: exploitation types, suspect roles) gets a chain of its own, a row per fact
+    and key (``key`` = the breakdown key, ``prev`` within the key). Members with the same
+    condition and breakdowns share chains.
+
+    The statement counts, per chain, the rows of the period whose previous day lies before it
+    (each person's first): by person attributes and band (``prev``), by ``k1`` (``p1``), by
+    ``k2`` (``p2``) — three grouping sets — and by ``key``. The same persons as
+    :func:`_person_statement`'s: a person counts for a member when a fact it takes lies in the
+    period, under an event attribute's key when such a fact has a code of that key, in the age
+    band of their first such fact.
+    """
+    f0 = facts.subquery("f0")
+    specs: dict[str, chains.Spec] = {}
+    band_name = "ctdc_age_band" if "ctdc_age_band" in dims else "age_group" if "age_group" in dims else None
+
+    def spec(rows: Select[Any], u: Any) -> str:
+        pending = rows.where(u.c.pid.in_(select(chains.pending_persons().subquery().c.person_id)))
+        sig = chains.signature(rows, _PG_DIALECT, chains.EVERY_DAY)
+        specs.setdefault(sig, chains.Spec(sig, rows, pending, chains.EVERY_DAY))
+        return sig
+
+    def keyed_expr(col: Any, mapping: Mapping[str | None, str]) -> ColumnElement[Any]:
+        by_key: dict[str, list[str | None]] = defaultdict(list)
+        for code, k in mapping.items():
+            by_key[k].append(code)
+        whens = []
+        for k, codes in sorted(by_key.items()):
+            listed = [c for c in codes if c is not None]
+            whens.append((or_(*([col.in_(listed)] if listed else []), *([col.is_(None)] if None in codes else [])), k))
+        return case(*whens, else_=None)
+
+    def lag(u: Any, *by: Any) -> Any:
+        return func.lag(u.c.on).over(partition_by=(u.c.pid, *by), order_by=(u.c.on, u.c.rid))
+
+    none = literal(None, String)
+    plan_members = []
+    for m in members:
+        cond = m.cond(f0)
+        maps = _flag_key_map(m.flags)
+        single = [d for d in maps if d not in m.flags.fields][:2]
+        slot_exprs = [keyed_expr(f0.c[d], maps[d]) for d in single]
+        u = select(
+            f0.c.rid, f0.c.pid, f0.c.on, *(e.label(f"k{i + 1}") for i, e in enumerate(slot_exprs)), *(none.label(f"k{i + 1}") for i in range(len(single), 2))
+        ).where(cond).subquery("u")
+        P = Person
+        age = _age_at(P, u.c.on)
+        band = none if band_name is None else _band_expr(ctx, age) if band_name == "ctdc_age_band" else _group_expr(ctx, age)
+        attrs = _person_attr_columns(ctx, P, dims, agg=False)
+        slot_cols = []
+        for i in (1, 2):
+            k = u.c[f"k{i}"]
+            slot_cols += [k, case((k.is_(None), None), else_=lag(u, k)) if i <= len(single) else literal(None, Date)]
+        # NOTE: a fact whose person row is missing (only a copy made without foreign keys has
+        # one) counts under its event attributes but not as a person, as in _person_statement
+        total = spec(
+            select(
+                bindparam("chain_id", type_=Integer),
+                case((P.id.is_(None), chains.NO_PERSON), else_=chains.TOTAL),
+                u.c.pid,
+                u.c.on,
+                lag(u),
+                band,
+                *(attrs.get(n, none) for n in ("sex", "citizenship", "location")),
+                *slot_cols,
+            ).join_from(u, P, P.id == u.c.pid, isouter=True),
+            u,
+        )
+        keyed = {}
+        for dim in (d for d in maps if d not in single):
+            src: Any = f0
+            col: Any
+            if dim in m.flags.fields:
+                RC = aliased(RecordCode, name=f"rc_{dim}")
+                src = f0.outerjoin(RC, _codes_join(RC, f0.c.rid, m.flags.fields[dim]))
+                col = RC.code
+            else:
+                col = f0.c[dim]
+            k = keyed_expr(col, maps[dim])
+            uk = select(f0.c.rid, f0.c.pid, f0.c.on, k.label("key")).select_from(src).where(cond, k.is_not(None)).subquery("u")
+            rows = select(bindparam("chain_id", type_=Integer), uk.c.key, uk.c.pid, uk.c.on, lag(uk, uk.c.key), *(none for _ in range(4)), none, literal(None, Date), none, literal(None, Date))
+            keyed[dim] = spec(rows, uk)
+        plan_members.append(_ChainMember(m.key, total, tuple(single), keyed))
+    C = chains.ROWS.c
+    attrs_c = {n: c for n, c in (("sex", C.sex), ("citizenship", C.citizenship), ("location", C.location)) if n in dims}
+    persons_set = [C.chain, C.key, *attrs_c.values(), *([C.band] if band_name else [])]
+
+    def first(prev: Any) -> Any:
+        return func.count().filter(or_(prev.is_(None), prev < ctx.start))
+
+    stmt = (
+        select(*persons_set, C.k1, C.k2, func.grouping(C.k1, C.k2).label("g"), first(C.prev), first(C.p1), first(C.p2))
+        .where(C.chain.in_(bindparam("chain_ids", expanding=True)), ctx.in_period(C.on))
+        .group_by(func.grouping_sets(tuple_(*persons_set), tuple_(C.chain, C.k1), tuple_(C.chain, C.k2)))
+    )
+    return _ChainPlan(list(specs.values()), plan_members, stmt, list(attrs_c), band_name)
+
+
+def _chain_counts(ctx: _Ctx, plan: _ChainPlan) -> dict[str, _PersonCounts]:
+    """A per-person pass read from its report chains (see :func:`_chain_plan`)."""
+    ids = {spec.signature: ctx.chains[spec.signature] for spec in plan.specs}
+    band_group = _band_to_group(ctx) if plan.band_name == "ctdc_age_band" else {}
+    na = len(plan.attrs) + (plan.band_name is not None)
+    cells: dict[int, list[tuple[dict[str, Any], int]]] = defaultdict(list)  # chain -> (person cell, persons)
+    keyed: dict[tuple[int, str], Counter[str]] = defaultdict(Counter)  # (chain, "key"/"k1"/"k2") -> breakdown key -> persons
+    for chain, key, *values in ctx.s.execute(plan.stmt, {**ctx.params, "chain_ids": sorted(set(ids.values()))}):
+        k1, k2, g, n0, n1, n2 = values[na:]
+        if g == 0b01:  # grouped by k1
+            if k1 is not None and n1:
+                keyed[chain, "k1"][k1] += n1
+        elif g == 0b10:
+            if k2 is not None and n2:
+                keyed[chain, "k2"][k2] += n2
+        elif key == chains.NO_PERSON:
+            continue
+        elif key != chains.TOTAL:
+            keyed[chain, "key"][key] += n0
+        elif n0:
+            cell = dict(zip(plan.attrs, values[: len(plan.attrs)]))
+            if plan.band_name is not None:
+                band = values[len(plan.attrs)]
+                cell[plan.band_name] = band
+                if plan.band_name == "ctdc_age_band":
+                    cell["age_group"] = band_group.get(band, "unknown")
+            cells[chain].append((cell, n0))
+    out = {}
+    for m in plan.members:
+        pc = out[m.key] = _PersonCounts()
+        for cell, n in cells[ids[m.total]]:
+            pc.total += n
+            pc.cube.append((cell, n))
+            for name, value in cell.items():
+                pc.breakdown[name][value] += n
+        for i, dim in enumerate(m.slots):
+            for key, n in keyed[ids[m.total], f"k{i + 1}"].items():
+                pc.breakdown[dim][key] += n
+        for dim, sig in m.keyed.items():
+            for key, n in keyed[ids[sig], "key"].items():
+                pc.breakdown[dim][key] += n
+    return out
+
+
 def _persons(
     ctx: _Ctx, key: tuple[Any, ...], facts: Callable[[], Select[Any]], flags: _Flags, dims: Collection[str]
 ) -> tuple[int, dict[str, Counter[str]]]:
@@ -1155,7 +1344,7 @@ def _served_facts(ctx: _Ctx, roles: Iterable[str], types: Iterable[str]) -> Sele
 _SERVED_RULES = ("persons_served", "witnesses_providers_supported")
 
 
-def _services_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
+def _services_def(ctx: _Ctx) -> tuple[tuple[Any, ...], _Build]:
     """One per-person pass over the period's services for every wanted indicator that counts
     people served (1.2.a, 1.2.b, 1.2.c witnesses, 1.4.a, 6.1.b)."""
 
@@ -1173,7 +1362,11 @@ def _services_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
             members.append(_Member(ind.code, _narrowing({"beneficiary_role": roles, "support_type": types}, covered), _served_flags(ctx, ind)))
         return _served_facts(ctx, covered["beneficiary_role"], covered["support_type"]), members, _wanted_dims(inds)
 
-    return ctx.memo("services", lambda: _person_pass(ctx, ("services", *(i.code for i in inds)), build))
+    return ("services", *(i.code for i in inds)), build
+
+
+def _services_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
+    return ctx.memo("services", lambda: _person_pass(ctx, *_services_def(ctx), chained=True))
 
 
 @_rule("persons_served")
@@ -1227,7 +1420,7 @@ def _identified_flags(ctx: _Ctx, ind: Indicator) -> _Flags:
     return _Flags({d: c for d, c in dims.items() if d in ind.disaggregations}, multi=frozenset({"exploitation_type"}), fields={"exploitation_type": "exploitation_types"})
 
 
-def _screenings_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
+def _screenings_def(ctx: _Ctx) -> tuple[tuple[Any, ...], _Build]:
     """One per-person pass over the period's screenings: 1.3.a and the victims of 7.1.a."""
 
     inds = [i for i in ctx.wanted if i.rule in ("persons_identified", "data_completeness")]
@@ -1245,7 +1438,11 @@ def _screenings_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
         dims = _wanted_dims([i for i in inds if i.rule == "persons_identified"], ("sex", "age_group") if any(i.rule == "data_completeness" for i in inds) else ())
         return _screening_facts(ctx, sorted(statuses), codes=False), members, dims
 
-    return ctx.memo("screenings", lambda: _person_pass(ctx, ("screenings", *(i.code for i in inds)), build))
+    return ("screenings", *(i.code for i in inds)), build
+
+
+def _screenings_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
+    return ctx.memo("screenings", lambda: _person_pass(ctx, *_screenings_def(ctx), chained=True))
 
 
 @_rule("persons_identified")
@@ -1285,7 +1482,7 @@ def _suspect_flags(ctx: _Ctx, ind: Indicator) -> _Flags:
     )
 
 
-def _suspects_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
+def _suspects_def(ctx: _Ctx) -> tuple[tuple[Any, ...], _Build]:
     """One per-person pass over the period's suspects: 1.3.b and the suspects of 7.1.a."""
 
     inds = [i for i in ctx.wanted if i.rule in ("suspects_identified", "data_completeness")]
@@ -1300,7 +1497,11 @@ def _suspects_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
         dims = _wanted_dims([i for i in inds if i.rule == "suspects_identified"], ("sex", "age_group") if any(i.rule == "data_completeness" for i in inds) else ())
         return _suspect_facts(ctx, codes=False), members, dims
 
-    return ctx.memo("suspects", lambda: _person_pass(ctx, ("suspects", *(i.code for i in inds)), build))
+    return ("suspects", *(i.code for i in inds)), build
+
+
+def _suspects_pass(ctx: _Ctx) -> dict[str, _PersonCounts]:
+    return ctx.memo("suspects", lambda: _person_pass(ctx, *_suspects_def(ctx), chained=True))
 
 
 @_rule("suspects_identified")
@@ -2572,6 +2773,10 @@ _LONG_FIRST = ("persons_served", "cases_investigated", "persons_identified", "su
 _READ_LONG = frozenset({*_SERVED_RULES, *_CASE_RULES, "persons_identified", "suspects_identified", "data_completeness"})
 
 
+# The per-person passes the report chains serve (see _chain_plan).
+_CHAINED_PASSES = (_services_def, _screenings_def, _suspects_def)
+
+
 def _long_first(wanted: list[Indicator]) -> list[Indicator]:
     lead: dict[str, Indicator] = {}
     for ind in wanted:
@@ -2654,16 +2859,19 @@ def evaluate_concurrently(
     wanted = _wanted(fw, codes)
     postgres = engine.dialect.name == "postgresql"
     n = max(1, connections or (PG_CONNECTIONS if postgres else SQLITE_CONNECTIONS))
+    cl = codelists or default_codelists()
     sessions: list[Session] = []
     try:
+        ready = _prepare_chains(engine, units, period, cl, fw, wanted) if postgres and units is None and codes is None else {}
         if postgres:
             _pg_snapshot_sessions(engine, n, sessions)
         elif not _sqlite_snapshot_sessions(engine, n, sessions):
             return evaluate(sessions[0], units=units, period=period, codes=codes, framework=fw, codelists=codelists)
         for s in sessions:
             _tune(s)
-        ctx = _Ctx(sessions[0], units, period, codelists or default_codelists(), fw)
+        ctx = _Ctx(sessions[0], units, period, cl, fw)
         ctx.wanted = wanted
+        ctx.chains = chains.valid(sessions[0], ready)
         free: queue.SimpleQueue[Session] = queue.SimpleQueue()
         for s in sessions:
             free.put(s)
@@ -2685,6 +2893,21 @@ def evaluate_concurrently(
     finally:
         for s in sessions:
             _close(s)
+
+
+def _prepare_chains(
+    engine: Engine, units: Collection[str] | None, period: Period, cl: CodeLists, fw: Framework, wanted: list[Indicator]
+) -> dict[str, int]:
+    """Brings the report chains of the wanted indicators' per-person passes up to date (before
+    the report takes its snapshot; see :mod:`chains`): signature → chain id."""
+    ctx = _Ctx(None, units, period, cl, fw)  # type: ignore[arg-type]  # builds statements only
+    ctx.wanted = wanted
+    specs: dict[str, chains.Spec] = {}
+    for define in _CHAINED_PASSES:
+        key, build = define(ctx)
+        for spec in ctx.cached(("chains", *key), lambda: _chain_plan(ctx, *build())).specs:
+            specs[spec.signature] = spec
+    return chains.prepare(engine, specs.values())
 
 
 def _close(session: Session) -> None:

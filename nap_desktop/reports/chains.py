@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Report chains: derived "first event of a person in a period" rows on PostgreSQL.
+
+A per-person count of the indicator engine (the persons identified as victims in a year, the
+persons served with shelter, …) groups every fact of the period by person to find each person's
+first one. At national scale on PostgreSQL that grouping was most of a report (about 2.5 of the
+4 s its statements took at 1M records). A **chain** keeps, for one such count, one row per fact
+with ``prev``: the date of the same person's previous fact of the count. A person has a fact in
+a period exactly when one of their rows lies in it with ``prev`` before its start (or none), and
+that row is the first one: the count is a filtered scan of the chain, grouped by the person
+attributes copied onto the rows, with no grouping by person. Breakdowns by an event attribute
+(the exploitation types, a service's type) are rows of their own, one chain per key.
+
+Consistency: statement triggers (migration 0012) write the persons every transaction touches
+into ``report_touched`` with its transaction id. A chain stores the snapshot its rows were made
+in; :func:`prepare` (its own transaction, before a report takes its snapshot) makes the rows of
+the persons written since again. :func:`valid` then, inside the report's snapshot, names the
+chains no committed write has passed since: a write that fell between the two makes the report
+read that count the long way, never from a stale chain.
+
+Everything here runs only on PostgreSQL stores made by the migrations; the engine decides when
+(national reports of the whole framework).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, bindparam, func, insert, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+logger = logging.getLogger(__name__)
+
+# Changes whenever the meaning of chain rows changes without their SQL changing.
+FORMAT = 1
+# Chains no report used for this long are dropped (with them the writes kept for them).
+UNUSED_DAYS = 7
+# The session-level advisory lock that keeps two reports from refreshing chains at once.
+_LOCK = 0x6E617063  # "napc"
+# The facts of a chain are every fact ever recorded: the period bounds of the engine's facts.
+EVERY_DAY = {"p_start": date(1, 1, 1), "p_stop": date(9999, 12, 31)}
+
+_meta = MetaData()
+ROWS = Table(
+    "report_chain_rows",
+    _meta,
+    Column("chain", Integer, nullable=False),
+    Column("key", String, nullable=False),
+    Column("person_id", String, nullable=False),
+    Column("on", Date, nullable=False),
+    Column("prev", Date),
+    Column("band", String),
+    Column("sex", String),
+    Column("citizenship", String),
+    Column("location", String),
+    Column("k1", String),
+    Column("p1", Date),
+    Column("k2", String),
+    Column("p2", Date),
+)
+TOTAL = ""  # the key of the rows of a chain of persons (the rows of a chain of keys: the breakdown key)
+NO_PERSON = "~"  # the key of a chain of persons' rows whose person row is missing (counted under event attributes only)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One chain: ``rows`` selects every row (``chain_id`` bound), ``pending`` the rows of the
+    persons written since the snapshot ``old_snap`` (bound); ``params`` binds the rest."""
+
+    signature: str
+    rows: Any
+    pending: Any
+    params: Mapping[str, Any]
+
+
+def signature(stmt: Any, dialect: Any, params: Mapping[str, Any]) -> str:
+    """What names a chain: its SQL and parameters on ``dialect`` (the same count gets the same chain)."""
+    compiled = stmt.compile(dialect=dialect)
+    values = sorted((k, repr(v)) for k, v in compiled.params.items() if k not in params and k not in ("chain_id", "old_snap"))
+    return hashlib.sha256(f"{FORMAT}\n{compiled}\n{values}".encode()).hexdigest()
+
+
+def available(conn: Any) -> bool:
+    """Whether the store has the chain tables (a PostgreSQL store made by the migrations)."""
+    return conn.dialect.name == "postgresql" and conn.exec_driver_sql("SELECT to_regclass('report_chains') IS NOT NULL").scalar_one()
+
+
+def pending_persons() -> Any:
+    """The persons a transaction not in the snapshot ``old_snap`` wrote (a subquery)."""
+    return text("SELECT person_id FROM report_touched WHERE NOT pg_visible_in_snapshot(xid, CAST(:old_snap AS pg_snapshot))").columns(
+        Column("person_id", String)
+    )
+
+
+def prepare(engine: Engine, specs: Iterable[Spec]) -> dict[str, int]:
+    """Brings the chains of ``specs`` up to date (making the missing ones) in one transaction of
+    its own, and returns signature → chain id.
+
+    Also drops the chains no report used for :data:`UNUSED_DAYS` days and forgets the writes
+    every chain has seen. When the store's transaction ids went back (a dump restored into
+    another cluster), every chain is made anew.
+    """
+    specs = list(specs)
+    ids: dict[str, int] = {}
+    with engine.connect() as conn:
+        if not available(conn):
+            conn.rollback()
+            return ids
+        conn.rollback()
+        _autocommit(conn, f"SELECT pg_advisory_lock({_LOCK})")
+        try:
+            conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                snap = conn.exec_driver_sql("SELECT CAST(pg_current_snapshot() AS text)").scalar_one()
+                went_back = conn.exec_driver_sql(
+                    "SELECT count(*) FROM report_chains WHERE pg_snapshot_xmax(CAST(snap AS pg_snapshot)) > pg_current_xact_id()"
+                ).scalar_one()
+                if went_back:
+                    logger.warning("report chains: the store's transaction ids went back (restored?); making every chain anew")
+                    conn.exec_driver_sql("DELETE FROM report_chains")
+                conn.exec_driver_sql(f"DELETE FROM report_chains WHERE used_at < now() - interval '{UNUSED_DAYS} days'")
+                made = changed = 0
+                for spec in specs:
+                    ids[spec.signature], new, rows = _refresh(conn, spec, snap)
+                    made += new
+                    changed += rows
+                conn.exec_driver_sql(
+                    "DELETE FROM report_touched t WHERE NOT EXISTS "
+                    "(SELECT 1 FROM report_chains c WHERE NOT pg_visible_in_snapshot(t.xid, CAST(c.snap AS pg_snapshot)))"
+                )
+            # The visibility map of the pages written (a report reads the rows from the index
+            # alone only on pages marked all-visible; VACUUM reads only the unmarked ones), and
+            # the statistics of new chains.
+            if made:
+                _autocommit(conn, "VACUUM (ANALYZE) report_chain_rows")
+            elif changed:
+                _autocommit(conn, "VACUUM report_chain_rows")
+        finally:
+            conn.rollback()
+            _autocommit(conn, f"SELECT pg_advisory_unlock({_LOCK})")
+    return ids
+
+
+def _autocommit(conn: Any, sql: str) -> None:
+    """Runs ``sql`` outside a transaction (a session-level lock outlives the transactions)."""
+    conn.execution_options(isolation_level="AUTOCOMMIT")
+    conn.exec_driver_sql(sql)
+    conn.rollback()  # ends SQLAlchemy's bookkeeping of the autobegun (empty) transaction
+
+
+def _refresh(conn: Any, spec: Spec, snap: str) -> tuple[int, bool, int]:
+    """(chain id, whether it was made, rows written) for ``spec``, its rows as of ``snap`` (this
+    transaction's)."""
+    found = conn.execute(text("SELECT id, snap FROM report_chains WHERE signature = :s"), {"s": spec.signature}).first()
+    names = [c.name for c in ROWS.columns]
+    if found is None:
+        chain_id = conn.execute(
+            text("INSERT INTO report_chains (signature, snap) VALUES (:s, :snap) RETURNING id"), {"s": spec.signature, "snap": snap}
+        ).scalar_one()
+        conn.execute(insert(ROWS).from_select(names, spec.rows), {**spec.params, "chain_id": chain_id})
+        logger.info("report chains: made chain %s (%s…)", chain_id, spec.signature[:12])
+        return int(chain_id), True, 1
+    chain_id, old = found
+    touched = conn.execute(select(func.count()).select_from(pending_persons().subquery()), {"old_snap": old}).scalar_one()
+    written = 0
+    if touched:
+        written += conn.execute(
+            ROWS.delete().where(ROWS.c.chain == bindparam("chain_id"), ROWS.c.person_id.in_(select(pending_persons().subquery().c.person_id))),
+            {"chain_id": chain_id, "old_snap": old},
+        ).rowcount
+        written += conn.execute(insert(ROWS).from_select(names, spec.pending), {**spec.params, "chain_id": chain_id, "old_snap": old}).rowcount
+    conn.execute(text("UPDATE report_chains SET snap = :snap, used_at = now() WHERE id = :id"), {"snap": snap, "id": chain_id})
+    return int(chain_id), False, written
+
+
+def valid(session: Session, ids: Mapping[str, int]) -> dict[str, int]:
+    """Of ``ids`` (signature → chain id), those whose rows hold for ``session``'s snapshot: no
+    write it sees came after the chain's own snapshot."""
+    if not ids:
+        return {}
+    stale = set(
+        session.execute(
+            text(
+                "SELECT c.id FROM report_chains c WHERE c.id = ANY(:ids) AND EXISTS (SELECT 1 FROM report_touched t "
+                "WHERE NOT pg_visible_in_snapshot(t.xid, CAST(c.snap AS pg_snapshot)))"
+            ),
+            {"ids": list(ids.values())},
+        ).scalars()
+    )
+    present = set(session.execute(text("SELECT id FROM report_chains WHERE id = ANY(:ids)"), {"ids": list(ids.values())}).scalars())
+    return {sig: i for sig, i in ids.items() if i in present and i not in stale}
