@@ -1065,7 +1065,7 @@ class _ChainMember:
 
     key: str
     total: str  # signature of its chain of persons
-    slots: tuple[str, ...]  # the event attributes in that chain's key columns k1, k2
+    slots: dict[str, str]  # the event attributes it reads from that chain's key columns: dim -> "k1" / "k2"
     keyed: dict[str, str]  # the other event attributes: dim -> signature of its chain of keys
 
 
@@ -1091,7 +1091,8 @@ def _chain_plan(ctx: _Ctx, facts: Select[Any], members: list[_Member], dims: Col
     previous row of that key (``p1``, ``p2``). Each multi-valued attribute (from
     ``record_codes``: exploitation types, suspect roles) gets a chain of its own, a row per fact
     and key (``key`` = the breakdown key, ``prev`` within the key). Members with the same
-    condition and breakdowns share chains.
+    condition share a chain of persons while its two key columns hold all their single-valued
+    attributes; chains of keys with the same rows are shared too.
 
     The statement counts, per chain, the rows of the period whose previous day lies before it
     (each person's first): by person attributes and band (``prev``), by ``k1`` (``p1``), by
@@ -1124,14 +1125,28 @@ def _chain_plan(ctx: _Ctx, facts: Select[Any], members: list[_Member], dims: Col
         return func.lag(u.c.on).over(partition_by=(u.c.pid, *by), order_by=(u.c.on, u.c.rid))
 
     none = literal(None, String)
-    plan_members = []
+    # Members with the same condition share one chain of persons when its two key columns can
+    # hold the single-valued event attributes of all of them (with the same keys).
+    groups: list[tuple[Any, _Member, dict[str, dict[str | None, str]]]] = []  # (condition, a member, dim -> key map)
+    group_of: list[int] = []
     for m in members:
-        cond = m.cond(f0)
+        where = tuple(sorted((col, tuple(values)) for col, values in m.where.items()))
         maps = _flag_key_map(m.flags)
-        single = [d for d in maps if d not in m.flags.fields][:2]
-        slot_exprs = [keyed_expr(f0.c[d], maps[d]) for d in single]
+        single = {d: maps[d] for d in maps if d not in m.flags.fields}
+        for g, (w, _, slots) in enumerate(groups):
+            if w == where and all(slots.get(d, mp) == mp for d, mp in single.items()) and len(slots.keys() | single.keys()) <= 2:
+                slots.update(single)
+                group_of.append(g)
+                break
+        else:
+            group_of.append(len(groups))
+            groups.append((where, m, dict(list(single.items())[:2])))
+    persons_chains: list[str] = []
+    for _, m, slots in groups:
+        cond = m.cond(f0)
+        slot_exprs = [keyed_expr(f0.c[d], mp) for d, mp in slots.items()]
         u = select(
-            f0.c.rid, f0.c.pid, f0.c.on, *(e.label(f"k{i + 1}") for i, e in enumerate(slot_exprs)), *(none.label(f"k{i + 1}") for i in range(len(single), 2))
+            f0.c.rid, f0.c.pid, f0.c.on, *(e.label(f"k{i + 1}") for i, e in enumerate(slot_exprs)), *(none.label(f"k{i + 1}") for i in range(len(slots), 2))
         ).where(cond).subquery("u")
         P = Person
         age = _age_at(P, u.c.on)
@@ -1140,24 +1155,32 @@ def _chain_plan(ctx: _Ctx, facts: Select[Any], members: list[_Member], dims: Col
         slot_cols = []
         for i in (1, 2):
             k = u.c[f"k{i}"]
-            slot_cols += [k, case((k.is_(None), None), else_=lag(u, k)) if i <= len(single) else literal(None, Date)]
+            slot_cols += [k, case((k.is_(None), None), else_=lag(u, k)) if i <= len(slots) else literal(None, Date)]
         # NOTE: a fact whose person row is missing (only a copy made without foreign keys has
         # one) counts under its event attributes but not as a person, as in _person_statement
-        total = spec(
-            select(
-                bindparam("chain_id", type_=Integer),
-                case((P.id.is_(None), chains.NO_PERSON), else_=chains.TOTAL),
-                u.c.pid,
-                u.c.on,
-                lag(u),
-                band,
-                *(attrs.get(n, none) for n in ("sex", "citizenship", "location")),
-                *slot_cols,
-            ).join_from(u, P, P.id == u.c.pid, isouter=True),
-            u,
+        persons_chains.append(
+            spec(
+                select(
+                    bindparam("chain_id", type_=Integer),
+                    case((P.id.is_(None), chains.NO_PERSON), else_=chains.TOTAL),
+                    u.c.pid,
+                    u.c.on,
+                    lag(u),
+                    band,
+                    *(attrs.get(n, none) for n in ("sex", "citizenship", "location")),
+                    *slot_cols,
+                ).join_from(u, P, P.id == u.c.pid, isouter=True),
+                u,
+            )
         )
+    plan_members = []
+    for m, g in zip(members, group_of):
+        cond = m.cond(f0)
+        maps = _flag_key_map(m.flags)
+        slot_names = list(groups[g][2])
+        slots = {d: f"k{slot_names.index(d) + 1}" for d in maps if d in slot_names and d not in m.flags.fields}
         keyed = {}
-        for dim in (d for d in maps if d not in single):
+        for dim in (d for d in maps if d not in slots):
             src: Any = f0
             col: Any
             if dim in m.flags.fields:
@@ -1170,7 +1193,7 @@ def _chain_plan(ctx: _Ctx, facts: Select[Any], members: list[_Member], dims: Col
             uk = select(f0.c.rid, f0.c.pid, f0.c.on, k.label("key")).select_from(src).where(cond, k.is_not(None)).subquery("u")
             rows = select(bindparam("chain_id", type_=Integer), uk.c.key, uk.c.pid, uk.c.on, lag(uk, uk.c.key), *(none for _ in range(4)), none, literal(None, Date), none, literal(None, Date))
             keyed[dim] = spec(rows, uk)
-        plan_members.append(_ChainMember(m.key, total, tuple(single), keyed))
+        plan_members.append(_ChainMember(m.key, persons_chains[g], slots, keyed))
     C = chains.ROWS.c
     attrs_c = {n: c for n, c in (("sex", C.sex), ("citizenship", C.citizenship), ("location", C.location)) if n in dims}
     persons_set = [C.chain, C.key, *attrs_c.values(), *([C.band] if band_name else [])]
@@ -1221,8 +1244,8 @@ def _chain_counts(ctx: _Ctx, plan: _ChainPlan) -> dict[str, _PersonCounts]:
             pc.cube.append((cell, n))
             for name, value in cell.items():
                 pc.breakdown[name][value] += n
-        for i, dim in enumerate(m.slots):
-            for key, n in keyed[ids[m.total], f"k{i + 1}"].items():
+        for dim, column in m.slots.items():
+            for key, n in keyed[ids[m.total], column].items():
                 pc.breakdown[dim][key] += n
         for dim, sig in m.keyed.items():
             for key, n in keyed[ids[sig], "key"].items():

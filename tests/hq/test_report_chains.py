@@ -188,3 +188,29 @@ def test_the_chain_tables_go_with_a_downgrade_and_come_back(pg_cluster: PgCluste
         assert _scalar(eng, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'report_%'") == 13
     finally:
         eng.dispose()
+
+
+@pytest.mark.parametrize("conflicts", [1, 2])
+def test_a_conflicting_write_during_the_refresh_is_tried_again_then_left_to_the_long_way(
+    pg: Engine, spy: list[str], monkeypatch: pytest.MonkeyPatch, conflicts: int
+) -> None:
+    """PostgreSQL refuses the refresh's repeatable-read transaction when a person it rewrites was
+    deleted meanwhile (SQLSTATE 40001): once is tried again; twice, the report counts the long way."""
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    original = chains._bring_up_to_date
+    calls: list[int] = []
+
+    def conflicting(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) <= conflicts:
+            raise OperationalError("DELETE FROM report_chain_rows …", {}, psycopg.errors.SerializationFailure("could not serialize access due to concurrent delete"))
+        return original(*args)
+
+    monkeypatch.setattr(chains, "_bring_up_to_date", conflicting)
+    chained = engine.evaluate_concurrently(pg, units=None, period=YEAR)
+    monkeypatch.setattr(chains, "_bring_up_to_date", original)
+    assert len(calls) == 2
+    assert ("1.3.a" in spy) == (conflicts == 1)
+    assert chained == _long_way(pg, YEAR, monkeypatch)
