@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, bindparam, func, insert, select, text
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, bindparam, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -70,15 +70,34 @@ TOTAL = ""  # the key of the rows of a chain of persons (the rows of a chain of 
 NO_PERSON = "~"  # the key of a chain of persons' rows whose person row is missing (counted under event attributes only)
 
 
+CASES = Table(
+    "report_case_tokens",
+    _meta,
+    Column("chain", Integer, nullable=False),
+    Column("case_id", String, nullable=False),
+    Column("victims", String),
+    Column("suspects", String),
+)
+
+
 @dataclass(frozen=True)
 class Spec:
-    """One chain: ``rows`` selects every row (``chain_id`` bound), ``pending`` the rows of the
-    persons written since the snapshot ``old_snap`` (bound); ``params`` binds the rest."""
+    """One chain: ``rows`` selects every row of it for ``table`` (``chain_id`` bound),
+    ``pending`` the rows of the persons (or cases, for :data:`CASES`) written since the snapshot
+    ``old_snap`` (bound); ``params`` binds the rest."""
 
     signature: str
     rows: Any
     pending: Any
     params: Mapping[str, Any]
+    table: Table = ROWS
+
+    @property
+    def stale(self) -> Any:
+        """The condition on ``table`` of the rows to make again."""
+        if self.table is CASES:
+            return CASES.c.case_id.in_(select(pending_cases().c.case_id))
+        return ROWS.c.person_id.in_(select(pending_persons().subquery().c.person_id))
 
 
 def signature(stmt: Any, dialect: Any, params: Mapping[str, Any]) -> str:
@@ -93,10 +112,24 @@ def available(conn: Any) -> bool:
     return conn.dialect.name == "postgresql" and conn.exec_driver_sql("SELECT to_regclass('report_chains') IS NOT NULL").scalar_one()
 
 
+_NOT_SEEN = "NOT pg_visible_in_snapshot(xid, CAST(:old_snap AS pg_snapshot))"
+
+
 def pending_persons() -> Any:
     """The persons a transaction not in the snapshot ``old_snap`` wrote (a subquery)."""
-    return text("SELECT person_id FROM report_touched WHERE NOT pg_visible_in_snapshot(xid, CAST(:old_snap AS pg_snapshot))").columns(
-        Column("person_id", String)
+    return text(f"SELECT person_id FROM report_touched WHERE person_id IS NOT NULL AND {_NOT_SEEN}").columns(Column("person_id", String))
+
+
+def pending_cases() -> Any:
+    """The cases a transaction not in the snapshot ``old_snap`` wrote, or whose people it wrote."""
+    return (
+        text(
+            f"SELECT case_id FROM report_touched WHERE case_id IS NOT NULL AND {_NOT_SEEN} "
+            f"UNION SELECT p.case_id FROM case_parties p JOIN report_touched t ON t.person_id = p.person_id WHERE {_NOT_SEEN.replace('xid', 't.xid')} "
+            f"UNION SELECT s.case_id FROM suspects s JOIN report_touched t ON t.person_id = s.person_id WHERE s.case_id IS NOT NULL AND {_NOT_SEEN.replace('xid', 't.xid')}"
+        )
+        .columns(Column("case_id", String))
+        .subquery("pending_cases")
     )
 
 
@@ -174,22 +207,19 @@ def _autocommit(conn: Any, sql: str) -> None:
 def _refresh(conn: Any, spec: Spec, snap: str) -> tuple[int, bool]:
     """(chain id, whether it was made) for ``spec``, its rows as of ``snap`` (this transaction's)."""
     found = conn.execute(text("SELECT id, snap FROM report_chains WHERE signature = :s"), {"s": spec.signature}).first()
-    names = [c.name for c in ROWS.columns]
+    names = [c.name for c in spec.table.columns]
     if found is None:
         chain_id = conn.execute(
             text("INSERT INTO report_chains (signature, snap) VALUES (:s, :snap) RETURNING id"), {"s": spec.signature, "snap": snap}
         ).scalar_one()
-        conn.execute(insert(ROWS).from_select(names, spec.rows), {**spec.params, "chain_id": chain_id})
+        conn.execute(insert(spec.table).from_select(names, spec.rows), {**spec.params, "chain_id": chain_id})
         logger.info("report chains: made chain %s (%s…)", chain_id, spec.signature[:12])
         return int(chain_id), True
     chain_id, old = found
-    touched = conn.execute(select(func.count()).select_from(pending_persons().subquery()), {"old_snap": old}).scalar_one()
+    touched = conn.execute(text(f"SELECT count(*) FROM report_touched WHERE {_NOT_SEEN}"), {"old_snap": old}).scalar_one()
     if touched:
-        conn.execute(
-            ROWS.delete().where(ROWS.c.chain == bindparam("chain_id"), ROWS.c.person_id.in_(select(pending_persons().subquery().c.person_id))),
-            {"chain_id": chain_id, "old_snap": old},
-        )
-        conn.execute(insert(ROWS).from_select(names, spec.pending), {**spec.params, "chain_id": chain_id, "old_snap": old})
+        conn.execute(spec.table.delete().where(spec.table.c.chain == bindparam("chain_id"), spec.stale), {"chain_id": chain_id, "old_snap": old})
+        conn.execute(insert(spec.table).from_select(names, spec.pending), {**spec.params, "chain_id": chain_id, "old_snap": old})
     conn.execute(text("UPDATE report_chains SET snap = :snap, used_at = now() WHERE id = :id"), {"snap": snap, "id": chain_id})
     return int(chain_id), False
 

@@ -1798,7 +1798,56 @@ def _case_flags(ctx: _Ctx) -> _Flags:
 _CASE_RULES = ("cases_investigated", "cases_prosecuted", "cases_convicted")
 
 
-def _cases_statement(ctx: _Ctx) -> Select[Any]:
+def _case_tokens_spec(ctx: _Ctx) -> chains.Spec:
+    """The chain of the cases' people (:data:`chains.CASES`): per case, the tokens of its victims
+    (a case without any: once, with the "none" keys) and of its suspects (with a person), each
+    ``side|sex|age group on the day the case was registered|province``, sorted and joined by
+    commas, as :func:`_cases_statement` makes them for the cases it counts."""
+
+    def build() -> chains.Spec:
+        C, P = Case, aliased(Person, name="p")
+        V, S1, S2 = aliased(CaseParty, name="v"), aliased(CaseParty, name="s1"), aliased(Suspect, name="s2")
+
+        def row(side: str, pid: Any) -> list[Any]:
+            return [C.id.label("rid"), C.registered_on.label("reg"), literal(side, String).label("side"), pid.label("pid")]
+
+        people = union_all(
+            select(*row("v", V.person_id)).join_from(C, V, and_(V.case_id == C.id, V.party_role == "victim"), isouter=True),
+            select(*row("s", S1.person_id)).join_from(C, S1, and_(S1.case_id == C.id, S1.party_role == "suspect")),
+            select(*row("s", S2.person_id)).join_from(C, S2, and_(S2.case_id == C.id, *ctx.live(S2, scoped=False))),
+        ).subquery("people")
+        kp = (
+            select(people, P.sex.label("sex"), P.residence_province.label("province"), _age_at(P, people.c.reg).label("age"))
+            .join_from(people, P, P.id == people.c.pid, isouter=True)
+            .subquery("kp")
+        )
+        token = _case_token(ctx, kp)
+        has = kp.c.pid.is_not(None)
+        victims = func.string_agg(case((kp.c.side == "v", token), else_=None), postgresql.aggregate_order_by(literal_column("','"), token))
+        suspects = func.string_agg(case((and_(kp.c.side == "s", has), token), else_=None), postgresql.aggregate_order_by(literal_column("','"), token))
+        rows = select(bindparam("chain_id", type_=Integer), kp.c.rid, victims, suspects).group_by(kp.c.rid)
+        pending = rows.where(kp.c.rid.in_(select(chains.pending_cases().c.case_id)))
+        return chains.Spec(chains.signature(rows, _PG_DIALECT, {}), rows, pending, {}, chains.CASES)
+
+    spec: chains.Spec = ctx.cached(("case tokens",), build)
+    return spec
+
+
+def _case_token(ctx: _Ctx, kp: Any) -> ColumnElement[str]:
+    """``side|sex|age group|province`` of a row of a case's people (``none`` without a person)."""
+    has = kp.c.pid.is_not(None)
+    bar = literal_column("'|'")
+    return (
+        kp.c.side.op("||")(bar)
+        .op("||")(case((has, func.coalesce(kp.c.sex, "unknown")), else_=NONE))
+        .op("||")(bar)
+        .op("||")(case((has, _group_expr(ctx, kp.c.age)), else_=NONE))
+        .op("||")(bar)
+        .op("||")(case((has, func.coalesce(kp.c.province, "unknown")), else_=NONE))
+    )
+
+
+def _cases_statement(ctx: _Ctx, chain: int | None = None) -> Select[Any]:
     """Every case count (7.3.a, 7.3.b, 7.4.a) in one statement; rows (case_type, r0, r1, r2,
     tokens, n): ``n`` cases of that type, of the rules whose ``r<i>`` is 1 (``_CASE_RULES``),
     whose people are described by ``tokens``.
@@ -1827,6 +1876,17 @@ def _cases_statement(ctx: _Ctx) -> Select[Any]:
         cb = select(st.c.rid, st.c.case_type, st.c.reg, *(_flag(c).label(f"r{i}") for i, c in enumerate(conds))).where(or_(*conds))
     cb = _materialized(cb, "cb")
     flags = [cb.c[f"r{i}"] for i in range(len(_CASE_RULES))]
+    if chain is not None:  # the people's tokens from the cases' chain (_case_tokens_spec)
+        T = chains.CASES
+        tokens = func.concat_ws(
+            ",", case((or_(cb.c.r0 == 1, cb.c.r2 == 1), T.c.victims), else_=None), case((cb.c.r1 == 1, T.c.suspects), else_=None)
+        ).label("tokens")
+        keys = [cb.c.case_type, *flags, tokens]
+        return (
+            select(*keys, func.count().label("n"))
+            .join_from(cb, T, and_(T.c.chain == literal(chain, Integer), T.c.case_id == cb.c.rid), isouter=True)
+            .group_by(*keys)
+        )
     V, S1, S2 = aliased(CaseParty, name="v"), aliased(CaseParty, name="s1"), aliased(Suspect, name="s2")
     rid = _Unindexed(cb.c.rid)  # from each case to its people (never all people to the cases)
 
@@ -1848,15 +1908,7 @@ def _cases_statement(ctx: _Ctx) -> Select[Any]:
         )
     ).subquery("kp")
     has = kp.c.pid.is_not(None)
-    bar = literal_column("'|'")
-    token = (
-        kp.c.side.op("||")(bar)
-        .op("||")(case((has, func.coalesce(kp.c.sex, "unknown")), else_=NONE))
-        .op("||")(bar)
-        .op("||")(case((has, _group_expr(ctx, kp.c.age)), else_=NONE))
-        .op("||")(bar)
-        .op("||")(case((has, func.coalesce(kp.c.province, "unknown")), else_=NONE))
-    )
+    token = _case_token(ctx, kp)
     per_case = (
         select(
             func.max(kp.c.case_type).label("case_type"),
@@ -1906,8 +1958,12 @@ def _cases_pass(ctx: _Ctx) -> dict[str, tuple[int, dict[str, Counter[str]]]]:
         totals = [0] * len(_CASE_RULES)
         outs: list[dict[str, Counter[str]]] = [defaultdict(Counter) for _ in _CASE_RULES]
         parsed: dict[str | None, dict[str, list[set[str]]]] = {}
-        with _pg_planner(ctx, enable_nestloop="off") if ctx.national else nullcontext():
-            rows = ctx.run(("cases",), lambda: _cases_statement(ctx))
+        chain = ctx.chains.get(_case_tokens_spec(ctx).signature) if ctx.chains else None
+        if chain is not None:
+            rows = ctx.run(("cases", chain), lambda: _cases_statement(ctx, chain))
+        else:
+            with _pg_planner(ctx, enable_nestloop="off") if ctx.national else nullcontext():
+                rows = ctx.run(("cases",), lambda: _cases_statement(ctx))
         for case_type, *rest in rows:
             *flags, tokens, n = rest
             n = int(n)
@@ -2932,6 +2988,9 @@ def _prepare_chains(
         key, build = define(ctx)
         for spec in ctx.cached(("chains", *key), lambda: _chain_plan(ctx, *build())).specs:
             specs[spec.signature] = spec
+    if any(i.rule in _CASE_RULES for i in wanted):
+        spec = _case_tokens_spec(ctx)
+        specs[spec.signature] = spec
     return chains.prepare(engine, specs.values())
 
 

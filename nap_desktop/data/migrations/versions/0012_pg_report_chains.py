@@ -13,10 +13,13 @@ models do not list them (see 0009). What they hold is derived from the records a
   attributes the reports break down by as they read them (the age band on the fact's day, sex,
   citizenship, province). The distinct persons with a fact in a period are then the rows of the
   period whose ``prev`` falls before it: no grouping by person.
-- ``report_touched``: the persons whose records or person row a transaction wrote (its id in
-  ``xid``), written by statement triggers on ``persons``, ``screenings``, ``suspects`` and
-  ``service_provisions``. A chain brings the persons written by transactions its snapshot did
-  not see up to date before a report reads it. Codes (``record_codes``) are written only with
+- ``report_case_tokens``: per case, the breakdown codes of its victims and of its suspects
+  (sex, age group on the day the case was registered, province), which the case counts (7.3.a,
+  7.3.b, 7.4.a) break down by; kept like a chain.
+- ``report_touched``: the persons and cases whose records a transaction wrote (its id in
+  ``xid``), written by statement triggers on ``persons``, ``screenings``, ``suspects``,
+  ``service_provisions``, ``cases`` and ``case_parties``. A chain brings the persons (cases)
+  written by transactions its snapshot did not see up to date before a report reads it. Codes (``record_codes``) are written only with
   their record (services.records, sync.payload, services.bulk_import), so the record's trigger
   covers them.
 
@@ -37,7 +40,15 @@ down_revision = '0011'
 branch_labels = None
 depends_on = None
 
-_FACT_TABLES = ('screenings', 'suspects', 'service_provisions')
+# table -> the person and the case its rows are about (NULL: none)
+_TOUCHED = (
+    ('persons', 'id', 'NULL'),
+    ('screenings', 'person_id', 'NULL'),
+    ('service_provisions', 'person_id', 'NULL'),
+    ('suspects', 'person_id', 'case_id'),
+    ('cases', 'NULL', 'id'),
+    ('case_parties', 'person_id', 'case_id'),
+)
 
 
 def upgrade() -> None:
@@ -80,14 +91,27 @@ def upgrade() -> None:
     op.execute('CREATE INDEX ix_report_chain_rows_person ON report_chain_rows (person_id)')
     op.execute(
         """
-        CREATE TABLE report_touched (
-            xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
-            person_id varchar NOT NULL
+        CREATE TABLE report_case_tokens (
+            chain integer NOT NULL REFERENCES report_chains(id) ON DELETE CASCADE,
+            case_id varchar NOT NULL,
+            victims text,
+            suspects text,
+            PRIMARY KEY (chain, case_id)
         )
         """
     )
-    for column, table in (('id', 'persons'), *(('person_id', t) for t in _FACT_TABLES)):
-        _touch_triggers(table, column)
+    op.execute('CREATE INDEX ix_report_case_tokens_case ON report_case_tokens (case_id)')
+    op.execute(
+        """
+        CREATE TABLE report_touched (
+            xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+            person_id varchar,
+            case_id varchar
+        )
+        """
+    )
+    for table, person, case in _TOUCHED:
+        _touch_triggers(table, person, case)
     op.execute(
         """
         CREATE FUNCTION report_forget_persons() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -103,17 +127,17 @@ def upgrade() -> None:
     )
 
 
-def _touch_triggers(table: str, column: str) -> None:
-    """Statement triggers writing the persons of the rows a statement inserted, updated or
-    deleted (PostgreSQL allows transition tables on a trigger of one event only)."""
+def _touch_triggers(table: str, person: str, case: str) -> None:
+    """Statement triggers writing the persons and cases of the rows a statement inserted,
+    updated or deleted (PostgreSQL allows transition tables on a trigger of one event only)."""
     for event, sources in (('insert', ('new_rows',)), ('update', ('new_rows', 'old_rows')), ('delete', ('old_rows',))):
         fn = f'report_touch_{table}_{event}'
-        rows = ' UNION '.join(f'SELECT {column} FROM {src} WHERE {column} IS NOT NULL' for src in sources)
+        rows = ' UNION '.join(f'SELECT {person}, {case} FROM {src} WHERE {person} IS NOT NULL OR {case} IS NOT NULL' for src in sources)
         op.execute(
             f"""
             CREATE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                INSERT INTO report_touched (person_id) {rows};
+                INSERT INTO report_touched (person_id, case_id) {rows};
                 RETURN NULL;
             END $$
             """
@@ -130,10 +154,11 @@ def downgrade() -> None:
         return
     op.execute('DROP TRIGGER report_forget_persons ON persons')
     op.execute('DROP FUNCTION report_forget_persons()')
-    for table in ('persons', *_FACT_TABLES):
+    for table, _, _ in _TOUCHED:
         for event in ('insert', 'update', 'delete'):
             op.execute(f'DROP TRIGGER report_touch_{table}_{event} ON {table}')
             op.execute(f'DROP FUNCTION report_touch_{table}_{event}()')
     op.execute('DROP TABLE report_touched')
+    op.execute('DROP TABLE report_case_tokens')
     op.execute('DROP TABLE report_chain_rows')
     op.execute('DROP TABLE report_chains')
