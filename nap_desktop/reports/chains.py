@@ -9,12 +9,15 @@ with ``prev``: the date of the same person's previous fact of the count. A perso
 a period exactly when one of their rows lies in it with ``prev`` before its start (or none), and
 that row is the first one: the count is a filtered scan of the chain, grouped by the person
 attributes copied onto the rows, with no grouping by person. Breakdowns by an event attribute
-(the exploitation types, a service's type) are rows of their own, one chain per key.
+(the exploitation types, a service's type) are key columns of those rows or, for the
+multi-valued ones, rows of their own. The case counts (7.3.a, 7.3.b, 7.4.a) break down by the
+people of each case: :data:`CASES` keeps per case the breakdown codes of its victims and of its
+suspects, which was most of the time of the cases' statement.
 
-Consistency: statement triggers (migration 0012) write the persons every transaction touches
-into ``report_touched`` with its transaction id. A chain stores the snapshot its rows were made
-in; :func:`prepare` (its own transaction, before a report takes its snapshot) makes the rows of
-the persons written since again. :func:`valid` then, inside the report's snapshot, names the
+Consistency: statement triggers (migration 0012) write the persons (and cases) every
+transaction touches into ``report_touched`` with its transaction id. A chain stores the snapshot
+its rows were made in; :func:`prepare` (its own transaction, before a report takes its snapshot)
+makes the rows of the persons (cases) written since again. :func:`valid` then, inside the report's snapshot, names the
 chains no committed write has passed since: a write that fell between the two makes the report
 read that count the long way, never from a stale chain.
 
@@ -166,7 +169,7 @@ def prepare(engine: Engine, specs: Iterable[Spec]) -> dict[str, int]:
             # to date are left to autovacuum: the report reads the few pages they are on from
             # the table, where a VACUUM here would read both indexes whole (0.4 s at 1M records).
             if made:
-                _autocommit(conn, "VACUUM (ANALYZE) report_chain_rows")
+                _autocommit(conn, "VACUUM (ANALYZE) report_chain_rows, report_case_tokens")
         finally:
             conn.rollback()
             _autocommit(conn, f"SELECT pg_advisory_unlock({_LOCK})")
