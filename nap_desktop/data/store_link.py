@@ -153,8 +153,8 @@ def drop_schema(url: str) -> None:
     engine, _ = make_pg_engine(url, pool_size=1)
     try:
         with engine.begin() as conn:
-            # the PostgreSQL-only objects of the migrations first (0012: report chains and their triggers)
-            conn.execute(text("DROP TABLE IF EXISTS report_chain_rows, report_case_tokens, report_chains, report_touched CASCADE"))
+            # the PostgreSQL-only objects of the migrations first (0012, 0013: report chains and their triggers)
+            conn.execute(text("DROP TABLE IF EXISTS report_chain_rows, report_cells, report_case_keys, report_case_tokens, report_chains, report_touched CASCADE"))
             conn.execute(
                 text(
                     "DO $$ DECLARE f record; BEGIN FOR f IN SELECT p.oid::regprocedure AS sig FROM pg_proc p "

@@ -11,8 +11,8 @@ that row is the first one: the count is a filtered scan of the chain, grouped by
 attributes copied onto the rows, with no grouping by person. Breakdowns by an event attribute
 (the exploitation types, a service's type) are key columns of those rows or, for the
 multi-valued ones, rows of their own. The case counts (7.3.a, 7.3.b, 7.4.a) break down by the
-people of each case: :data:`CASES` keeps per case the breakdown codes of its victims and of its
-suspects, which was most of the time of the cases' statement.
+people of each case: :data:`CASES` keeps per case the distinct codes of its victims and of its
+suspects for each breakdown (migration 0013), which was most of the time of the cases' statement.
 
 Consistency: statement triggers (migration 0012) write the persons (and cases) every
 transaction touches into ``report_touched`` with its transaction id. A chain stores the snapshot
@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, bindparam, insert, select, text
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, bindparam, func, insert, literal, select, text, union_all
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -42,7 +43,7 @@ from sqlalchemy.orm import Session
 logger = logging.getLogger(__name__)
 
 # Changes whenever the meaning of chain rows changes without their SQL changing.
-FORMAT = 1
+FORMAT = 2
 # Chains no report used for this long are dropped (with them the writes kept for them: a chain
 # left behind by a change of the framework would keep every later write in report_touched).
 UNUSED_DAYS = 1
@@ -56,31 +57,43 @@ ROWS = Table(
     "report_chain_rows",
     _meta,
     Column("chain", Integer, nullable=False),
-    Column("key", String, nullable=False),
     Column("person_id", String, nullable=False),
     Column("on", Date, nullable=False),
     Column("prev", Date),
+    Column("p1", Date),
+    Column("p2", Date),
+    Column("cell", Integer, nullable=False),
+)
+# The codes a chain row is counted under, each combination once (migration 0013).
+CELLS = Table(
+    "report_cells",
+    _meta,
+    Column("id", Integer, primary_key=True),
+    Column("cell", String, nullable=False, unique=True),
+    Column("key", String, nullable=False),
     Column("band", String),
     Column("sex", String),
     Column("citizenship", String),
     Column("location", String),
     Column("k1", String),
-    Column("p1", Date),
     Column("k2", String),
-    Column("p2", Date),
 )
+# The columns of the rows a chain of :data:`ROWS` is made from (a :class:`Spec`'s ``rows``), in order.
+FACTS = ("chain", "key", "person_id", "on", "prev", "band", "sex", "citizenship", "location", "k1", "p1", "k2", "p2")
+_CODES = ("key", "band", "sex", "citizenship", "location", "k1", "k2")  # those kept in its cell
 TOTAL = ""  # the key of the rows of a chain of persons (the rows of a chain of keys: the breakdown key)
 NO_PERSON = "~"  # the key of a chain of persons' rows whose person row is missing (counted under event attributes only)
 
 
 CASES = Table(
-    "report_case_tokens",
+    "report_case_keys",
     _meta,
     Column("chain", Integer, nullable=False),
     Column("case_id", String, nullable=False),
-    Column("victims", String),
-    Column("suspects", String),
+    *(Column(f"{side}_{dim}", String) for side in ("v", "s") for dim in ("sex", "age", "loc")),
 )
+# The columns of CASES a case's side keeps its codes in, per breakdown (sorted, joined by commas).
+CASE_KEYS = {side: {"sex": f"{side}_sex", "age_group": f"{side}_age", "location": f"{side}_loc"} for side in ("v", "s")}
 
 
 @dataclass(frozen=True)
@@ -90,7 +103,7 @@ class Spec:
     ``old_snap`` (bound); ``params`` binds the rest."""
 
     signature: str
-    rows: Any
+    rows: Any  # for ROWS: the columns of FACTS
     pending: Any
     params: Mapping[str, Any]
     table: Table = ROWS
@@ -169,7 +182,7 @@ def prepare(engine: Engine, specs: Iterable[Spec]) -> dict[str, int]:
             # to date are left to autovacuum: the report reads the few pages they are on from
             # the table, where a VACUUM here would read both indexes whole (0.4 s at 1M records).
             if made:
-                _autocommit(conn, "VACUUM (ANALYZE) report_chain_rows, report_case_tokens")
+                _autocommit(conn, "VACUUM (ANALYZE) report_chain_rows, report_cells, report_case_keys")
         finally:
             conn.rollback()
             _autocommit(conn, f"SELECT pg_advisory_unlock({_LOCK})")
@@ -186,13 +199,18 @@ def _bring_up_to_date(conn: Any, specs: list[Spec]) -> tuple[dict[str, int], int
         went_back = conn.exec_driver_sql(
             "SELECT count(*) FROM report_chains WHERE pg_snapshot_xmax(CAST(snap AS pg_snapshot)) > pg_current_xact_id()"
         ).scalar_one()
+        # rows went (a person deleted, rows made again) since the last time: cells may be unused
+        changed = bool(conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM report_touched)").scalar_one())
         if went_back:
             logger.warning("report chains: the store's transaction ids went back (restored?); making every chain anew")
             conn.exec_driver_sql("DELETE FROM report_chains")
-        conn.exec_driver_sql(f"DELETE FROM report_chains WHERE used_at < now() - interval '{UNUSED_DAYS} days'")
+        dropped = conn.exec_driver_sql(f"DELETE FROM report_chains WHERE used_at < now() - interval '{UNUSED_DAYS} days'").rowcount
         for spec in specs:
             ids[spec.signature], new = _refresh(conn, spec, snap)
             made += new
+        if changed or went_back or dropped:
+            # no combination of codes outlives the rows counted under it
+            conn.exec_driver_sql("DELETE FROM report_cells c WHERE NOT EXISTS (SELECT 1 FROM report_chain_rows r WHERE r.cell = c.id)")
         conn.exec_driver_sql(
             "DELETE FROM report_touched t WHERE NOT EXISTS "
             "(SELECT 1 FROM report_chains c WHERE NOT pg_visible_in_snapshot(t.xid, CAST(c.snap AS pg_snapshot)))"
@@ -210,21 +228,48 @@ def _autocommit(conn: Any, sql: str) -> None:
 def _refresh(conn: Any, spec: Spec, snap: str) -> tuple[int, bool]:
     """(chain id, whether it was made) for ``spec``, its rows as of ``snap`` (this transaction's)."""
     found = conn.execute(text("SELECT id, snap FROM report_chains WHERE signature = :s"), {"s": spec.signature}).first()
-    names = [c.name for c in spec.table.columns]
     if found is None:
         chain_id = conn.execute(
             text("INSERT INTO report_chains (signature, snap) VALUES (:s, :snap) RETURNING id"), {"s": spec.signature, "snap": snap}
         ).scalar_one()
-        conn.execute(insert(spec.table).from_select(names, spec.rows), {**spec.params, "chain_id": chain_id})
+        conn.execute(_insert(spec.table, spec.rows), {**spec.params, "chain_id": chain_id})
         logger.info("report chains: made chain %s (%s…)", chain_id, spec.signature[:12])
         return int(chain_id), True
     chain_id, old = found
     touched = conn.execute(text(f"SELECT count(*) FROM report_touched WHERE {_NOT_SEEN}"), {"old_snap": old}).scalar_one()
     if touched:
         conn.execute(spec.table.delete().where(spec.table.c.chain == bindparam("chain_id"), spec.stale), {"chain_id": chain_id, "old_snap": old})
-        conn.execute(insert(spec.table).from_select(names, spec.pending), {**spec.params, "chain_id": chain_id, "old_snap": old})
+        conn.execute(_insert(spec.table, spec.pending), {**spec.params, "chain_id": chain_id, "old_snap": old})
     conn.execute(text("UPDATE report_chains SET snap = :snap, used_at = now() WHERE id = :id"), {"snap": snap, "id": chain_id})
     return int(chain_id), False
+
+
+def _insert(table: Table, rows: Any) -> Any:
+    """The INSERT of ``rows`` into ``table``; into :data:`ROWS`, each row's codes (the :data:`FACTS`
+    kept in a cell) as the id of their cell in :data:`CELLS`, made when new.
+
+    NOTE: in one statement: the rows once (materialised), the new cells inserted from them (a
+    data-modifying CTE, whose rows the statement's own reads do not see: hence the union of
+    those it returns with the cells there were), then the rows with their cells' ids. Only
+    :func:`prepare` writes cells, under its lock, so no other transaction adds one meanwhile.
+    """
+    if table is not ROWS:
+        return insert(table).from_select([c.name for c in table.columns], rows)
+    f = rows.subquery("f")
+    facts = dict(zip(FACTS, f.c, strict=True))
+    # the codes joined by a separator no code contains, NULL written as a mark no code is
+    name = func.concat_ws(literal("\x1f"), *(func.coalesce(facts[c], literal("\x1e")) for c in _CODES))
+    r = select(*(col.label(n) for n, col in facts.items()), name.label("cell")).cte("r").prefix_with("MATERIALIZED")
+    new = (
+        postgresql.insert(CELLS)
+        .from_select([*_CODES, "cell"], select(*(r.c[c] for c in _CODES), r.c.cell).distinct())
+        .on_conflict_do_nothing(index_elements=[CELLS.c.cell])
+        .returning(CELLS.c.id, CELLS.c.cell)
+        .cte("new")
+    )
+    known = union_all(select(new.c.id, new.c.cell), select(CELLS.c.id, CELLS.c.cell)).subquery("known")
+    kept = [c.name for c in ROWS.columns if c.name != "cell"]
+    return insert(ROWS).from_select([*kept, "cell"], select(*(r.c[c] for c in kept), known.c.id).join_from(r, known, known.c.cell == r.c.cell, isouter=True)).add_cte(new)
 
 
 def valid(session: Session, ids: Mapping[str, int]) -> dict[str, int]:

@@ -147,7 +147,9 @@ def test_a_write_between_the_refresh_and_the_report_makes_the_counts_go_the_long
 
 def test_a_deleted_person_leaves_no_derived_row_behind(pg: Engine) -> None:
     engine.evaluate_concurrently(pg, units=None, period=YEAR)
-    person = _scalar(pg, "SELECT person_id FROM report_chain_rows WHERE key = '' ORDER BY person_id LIMIT 1")
+    person = _scalar(
+        pg, "SELECT r.person_id FROM report_chain_rows r JOIN report_cells c ON c.id = r.cell WHERE c.key = '' ORDER BY r.person_id LIMIT 1"
+    )
     assert _scalar(pg, "SELECT count(*) FROM report_chain_rows WHERE person_id = :p", p=person) > 0
     with pg.begin() as c:
         c.execute(text("SET session_replication_role = replica"))  # their records stay (foreign keys off): only the person row goes
@@ -158,6 +160,20 @@ def test_a_deleted_person_leaves_no_derived_row_behind(pg: Engine) -> None:
         c.execute(text("DELETE FROM persons WHERE id = :p"), {"p": person})
         c.execute(text("ALTER TABLE persons ENABLE TRIGGER ALL"))
     assert _scalar(pg, "SELECT count(*) FROM report_chain_rows WHERE person_id = :p", p=person) == 0  # before any report ran
+
+
+def test_combinations_of_codes_no_row_counts_under_go_with_the_next_report_after_a_write(pg: Engine) -> None:
+    engine.evaluate_concurrently(pg, units=None, period=YEAR)
+    with pg.begin() as c:  # as if the only person counted under these codes had been deleted
+        c.execute(text("INSERT INTO report_cells (cell, key, band, sex, citizenship, location) VALUES ('left', '', 'adult', 'female', 'AF', 'balochistan')"))
+    engine.evaluate_concurrently(pg, units=None, period=YEAR)
+    assert _scalar(pg, "SELECT count(*) FROM report_cells WHERE cell = 'left'") == 1  # nothing written since: nothing looked at
+    with pg.begin() as c:
+        c.execute(text("UPDATE persons SET sex = sex WHERE id IN (SELECT id FROM persons ORDER BY id LIMIT 3)"))
+    engine.evaluate_concurrently(pg, units=None, period=YEAR)
+    assert _scalar(pg, "SELECT count(*) FROM report_cells WHERE cell = 'left'") == 0
+    assert _scalar(pg, "SELECT count(*) FROM report_cells c WHERE NOT EXISTS (SELECT 1 FROM report_chain_rows r WHERE r.cell = c.id)") == 0
+    assert _scalar(pg, "SELECT count(*) FROM report_chain_rows r WHERE NOT EXISTS (SELECT 1 FROM report_cells c WHERE c.id = r.cell)") == 0
 
 
 def test_chains_from_another_cluster_are_made_anew(pg: Engine, spy: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
