@@ -91,7 +91,11 @@ CASES = Table(
     Column("chain", Integer, nullable=False),
     Column("case_id", String, nullable=False),
     *(Column(f"{side}_{dim}", String) for side in ("v", "s") for dim in ("sex", "age", "loc")),
+    Column("investigation_end", Date),
+    Column("court_from", Date),
+    Column("court_end", Date),
 )
+CASE_STAGES = ("investigation_end", "court_from", "court_end")  # the days of a case's stages in CASES
 # The columns of CASES a case's side keeps its codes in, per breakdown (sorted, joined by commas).
 CASE_KEYS = {side: {"sex": f"{side}_sex", "age_group": f"{side}_age", "location": f"{side}_loc"} for side in ("v", "s")}
 
@@ -149,7 +153,7 @@ def pending_cases() -> Any:
     )
 
 
-def prepare(engine: Engine, specs: Iterable[Spec]) -> dict[str, int]:
+def prepare(engine: Engine, specs: Iterable[Spec], settings: Iterable[tuple[str, str]] = ()) -> dict[str, int]:
     """Brings the chains of ``specs`` up to date (making the missing ones) in one transaction of
     its own, and returns signature → chain id (empty: the report counts the long way).
 
@@ -157,6 +161,7 @@ def prepare(engine: Engine, specs: Iterable[Spec]) -> dict[str, int]:
     every chain has seen. When the store's transaction ids went back (a dump restored into
     another cluster), every chain is made anew. A person deleted while this runs (their rows
     go at once, see migration 0012) conflicts with it: it tries once more, then gives up.
+    ``settings``: PostgreSQL settings for its transaction (``SET LOCAL``).
     """
     specs = list(specs)
     with engine.connect() as conn:
@@ -168,7 +173,7 @@ def prepare(engine: Engine, specs: Iterable[Spec]) -> dict[str, int]:
         try:
             for attempt in (1, 2):
                 try:
-                    ids, made = _bring_up_to_date(conn, specs)
+                    ids, made = _bring_up_to_date(conn, specs, settings)
                     break
                 except DBAPIError as exc:
                     if getattr(exc.orig, "sqlstate", None) != "40001":  # serialization failure
@@ -189,12 +194,14 @@ def prepare(engine: Engine, specs: Iterable[Spec]) -> dict[str, int]:
     return ids
 
 
-def _bring_up_to_date(conn: Any, specs: list[Spec]) -> tuple[dict[str, int], int]:
+def _bring_up_to_date(conn: Any, specs: list[Spec], settings: Iterable[tuple[str, str]]) -> tuple[dict[str, int], int]:
     """(signature → chain id, chains made): :func:`prepare`'s transaction."""
     ids: dict[str, int] = {}
     made = 0
     conn.execution_options(isolation_level="REPEATABLE READ")
     with conn.begin():
+        for name, value in settings:
+            conn.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
         snap = conn.exec_driver_sql("SELECT CAST(pg_current_snapshot() AS text)").scalar_one()
         went_back = conn.exec_driver_sql(
             "SELECT count(*) FROM report_chains WHERE pg_snapshot_xmax(CAST(snap AS pg_snapshot)) > pg_current_xact_id()"

@@ -1686,23 +1686,24 @@ _IN_COURT = ("challan_submitted", "trial_started")
 _COURT_ENDS = ("verdict", "case_closed", "case_transferred")
 
 
-def _case_stages(ctx: _Ctx) -> Any:
-    """Per case (GROUP BY over case_events, one pass): when it reached court, when its
-    investigation or court phase ended, and whether it had a conviction in the period."""
+def _stage_dates() -> list[Any]:
+    """The aggregates over a case's events (``case_events``) of when its investigation ended,
+    when it reached court and when its court phase ended (each the first such event's day)."""
     E = CaseEvent
 
     def first(events: Iterable[str]) -> Any:
         return func.min(case((E.event.in_(list(events)), E.on_date), else_=None))
 
+    return [first(_INVESTIGATION_ENDS).label("investigation_end"), first(_IN_COURT).label("court_from"), first(_COURT_ENDS).label("court_end")]
+
+
+def _case_stages(ctx: _Ctx) -> Any:
+    """Per case (GROUP BY over case_events, one pass): when it reached court, when its
+    investigation or court phase ended, and whether it had a conviction in the period."""
+    E = CaseEvent
     convicted = and_(E.event == "verdict", E.verdict == "convicted", ctx.in_period(E.on_date))
     return (
-        select(
-            E.case_id.label("case_id"),
-            first(_INVESTIGATION_ENDS).label("investigation_end"),
-            first(_IN_COURT).label("court_from"),
-            first(_COURT_ENDS).label("court_end"),
-            func.max(_flag(convicted)).label("convicted"),
-        )
+        select(E.case_id.label("case_id"), *_stage_dates(), func.max(_flag(convicted)).label("convicted"))
         .where(true() if ctx.national else E.case_id.in_(_scope_cases(ctx)))
         .group_by(E.case_id)
         .subquery("stages")
@@ -1718,24 +1719,30 @@ def _scoped_case_stages(ctx: _Ctx) -> Any:
     joined through an automatic index) took twice the time for a circle's month.
     """
     C, E = Case, CaseEvent
-
-    def first(events: Iterable[str]) -> Any:
-        return func.min(case((E.event.in_(list(events)), E.on_date), else_=None))
-
     convicted = and_(E.event == "verdict", E.verdict == "convicted", ctx.in_period(E.on_date))
     return (
         select(
             C.id.label("rid"),
             C.case_type.label("case_type"),
             C.registered_on.label("reg"),
-            first(_INVESTIGATION_ENDS).label("investigation_end"),
-            first(_IN_COURT).label("court_from"),
-            first(_COURT_ENDS).label("court_end"),
+            *_stage_dates(),
             func.max(_flag(convicted)).label("convicted"),
         )
         .join_from(C, E, E.case_id == C.id, isouter=True)
         .where(*ctx.live(C))
         .group_by(C.id, C.case_type, C.registered_on)
+        .subquery("stages")
+    )
+
+
+def _chained_case_stages(ctx: _Ctx, chain: int) -> Any:
+    """The stages of every case (the columns of :func:`_case_stages`) from the cases' chain
+    (:func:`_case_keys_spec`), with its codes; the convictions in the period from the events."""
+    T, E = chains.CASES, CaseEvent
+    convicted = select(E.case_id).where(E.event == "verdict", E.verdict == "convicted", ctx.in_period(E.on_date))
+    return (
+        select(T, _flag(T.c.case_id.in_(convicted)).label("convicted"))
+        .where(T.c.chain == literal(chain, Integer))
         .subquery("stages")
     )
 
@@ -1809,14 +1816,19 @@ _CASE_RULES = ("cases_investigated", "cases_prosecuted", "cases_convicted")
 
 
 def _case_keys_spec(ctx: _Ctx) -> chains.Spec:
-    """The chain of the cases' people (:data:`chains.CASES`): per case, for its victims and for
-    its suspects (those with a person), the distinct codes of each breakdown — sex, age group on
-    the day the case was registered, province — sorted and joined by commas (a case without
-    victims: the "none" keys; without suspects: none), as :func:`_cases_statement` counts them."""
+    """The cases' chain (:data:`chains.CASES`): per case, for its victims and for its suspects
+    (those with a person), the distinct codes of each breakdown — sex, age group on the day the
+    case was registered, province — sorted and joined by commas (a case without victims: the
+    "none" keys; without suspects: none), as :func:`_cases_statement` counts them; and the days
+    of its stages (:func:`_stage_dates`)."""
 
-    def keys(*where: ColumnElement[bool]) -> Select[Any]:
-        """The rows of the cases ``where`` holds for."""
-        C, P = Case, aliased(Person, name="p")
+    def keys(only: Any = None) -> Select[Any]:
+        """The rows of every case, or of the cases in the subquery ``only`` (``case_id``)."""
+
+        def where(case_id: Any) -> list[ColumnElement[bool]]:
+            return [] if only is None else [case_id.in_(select(only.c.case_id))]
+
+        C, P, E = Case, aliased(Person, name="p"), CaseEvent
         V, S1, S2 = aliased(CaseParty, name="v"), aliased(CaseParty, name="s1"), aliased(Suspect, name="s2")
 
         def row(side: str, pid: Any) -> list[Any]:
@@ -1825,9 +1837,9 @@ def _case_keys_spec(ctx: _Ctx) -> chains.Spec:
         # NOTE: the condition in each part, on the case: bringing 1,000 people up to date took
         # 3.6 s with it on the grouped rows (every case's people were read, then most left)
         people = union_all(
-            select(*row("v", V.person_id)).join_from(C, V, and_(V.case_id == C.id, V.party_role == "victim"), isouter=True).where(*where),
-            select(*row("s", S1.person_id)).join_from(C, S1, and_(S1.case_id == C.id, S1.party_role == "suspect")).where(*where),
-            select(*row("s", S2.person_id)).join_from(C, S2, and_(S2.case_id == C.id, *ctx.live(S2, scoped=False))).where(*where),
+            select(*row("v", V.person_id)).join_from(C, V, and_(V.case_id == C.id, V.party_role == "victim"), isouter=True).where(*where(C.id)),
+            select(*row("s", S1.person_id)).join_from(C, S1, and_(S1.case_id == C.id, S1.party_role == "suspect")).where(*where(C.id)),
+            select(*row("s", S2.person_id)).join_from(C, S2, and_(S2.case_id == C.id, *ctx.live(S2, scoped=False))).where(*where(C.id)),
         ).subquery("people")
         kp = (
             select(people, P.sex.label("sex"), P.residence_province.label("province"), _age_at(P, people.c.reg).label("age"))
@@ -1841,12 +1853,20 @@ def _case_keys_spec(ctx: _Ctx) -> chains.Spec:
             code = case((on_side[side], codes[dim]), else_=None)
             return func.string_agg(distinct(code), postgresql.aggregate_order_by(literal_column("','"), code))
 
-        found = [distinct_codes(side, dim) for side, columns in chains.CASE_KEYS.items() for dim in columns]
-        return select(bindparam("chain_id", type_=Integer), kp.c.rid, *found).group_by(kp.c.rid)
+        found = [distinct_codes(side, dim).label(column) for side, columns in chains.CASE_KEYS.items() for dim, column in columns.items()]
+        per_case = select(kp.c.rid, *found).group_by(kp.c.rid).subquery("per_case")
+        stages = select(E.case_id, *_stage_dates()).where(*where(E.case_id)).group_by(E.case_id).subquery("stages")
+        return select(
+            bindparam("chain_id", type_=Integer),
+            per_case.c.rid,
+            *(per_case.c[c.name] for c in found),
+            *(stages.c[n] for n in chains.CASE_STAGES),
+        ).join_from(per_case, stages, stages.c.case_id == per_case.c.rid, isouter=True)
 
     def build() -> chains.Spec:
         rows = keys()
-        pending = keys(Case.id.in_(select(chains.pending_cases().c.case_id)))
+        # the pending cases once (materialised): each part reads them
+        pending = keys(select(chains.pending_cases().c.case_id).cte("pending").prefix_with("MATERIALIZED"))
         return chains.Spec(chains.signature(rows, _PG_DIALECT, {}), rows, pending, {}, chains.CASES)
 
     spec: chains.Spec = ctx.cached(("case keys",), build)
@@ -1886,11 +1906,26 @@ def _cases_statement(ctx: _Ctx, chain: int | None = None) -> Select[Any]:
     which Python splits up (a case counts once under every key its people have).
 
     With the cases' chain (``chain``, national reports on PostgreSQL: :func:`_case_keys_spec`),
-    each case's codes per side and breakdown are columns of the chain, and the statement counts
-    the cases in grouping sets instead: by case type and flags, and by flags and each column
-    (``g``: ``grouping()`` of the columns); rows (case_type, r0, r1, r2, v_sex … s_loc, g, n).
+    each case's stages and its codes per side and breakdown are columns of the chain (no pass
+    over the events or the people), and the statement counts the cases in grouping sets instead:
+    by case type and flags, and by flags and each column of codes (``g``: ``grouping()`` of
+    those columns); rows (case_type, r0, r1, r2, v_sex … s_loc, g, n).
     """
     C, P = Case, aliased(Person, name="p")
+    if chain is not None:  # stages and the people's codes from the cases' chain
+        st = _chained_case_stages(ctx, chain)
+        conds = [and_(*_case_condition(ctx, rule, st)) for rule in _CASE_RULES]
+        codes = [column for keys in chains.CASE_KEYS.values() for column in keys.values()]
+        per_case = (
+            select(C.case_type, *(_flag(c).label(f"r{i}") for i, c in enumerate(conds)), *(st.c[column] for column in codes))
+            .join_from(C, st, st.c.case_id == C.id, isouter=True)
+            .where(*ctx.live(C), or_(*conds))
+            .subquery("cb")
+        )
+        flags = [per_case.c[f"r{i}"] for i in range(len(_CASE_RULES))]
+        columns = [per_case.c[column] for column in codes]
+        sets = [tuple_(per_case.c.case_type, *flags), *(tuple_(*flags, column) for column in columns)]
+        return select(per_case.c.case_type, *flags, *columns, func.grouping(*columns).label("g"), func.count().label("n")).group_by(func.grouping_sets(*sets))
     if ctx.national:
         st = _case_stages(ctx)
         conds = [and_(*_case_condition(ctx, rule, st)) for rule in _CASE_RULES]
@@ -1905,15 +1940,6 @@ def _cases_statement(ctx: _Ctx, chain: int | None = None) -> Select[Any]:
         cb = select(st.c.rid, st.c.case_type, st.c.reg, *(_flag(c).label(f"r{i}") for i, c in enumerate(conds))).where(or_(*conds))
     cb = _materialized(cb, "cb")
     flags = [cb.c[f"r{i}"] for i in range(len(_CASE_RULES))]
-    if chain is not None:  # the people's codes from the cases' chain (_case_keys_spec)
-        T = chains.CASES
-        columns = [T.c[column] for keys in chains.CASE_KEYS.values() for column in keys.values()]
-        sets = [tuple_(cb.c.case_type, *flags), *(tuple_(*flags, column) for column in columns)]
-        return (
-            select(cb.c.case_type, *flags, *columns, func.grouping(*columns).label("g"), func.count().label("n"))
-            .join_from(cb, T, and_(T.c.chain == literal(chain, Integer), T.c.case_id == cb.c.rid), isouter=True)
-            .group_by(func.grouping_sets(*sets))
-        )
     V, S1, S2 = aliased(CaseParty, name="v"), aliased(CaseParty, name="s1"), aliased(Suspect, name="s2")
     rid = _Unindexed(cb.c.rid)  # from each case to its people (never all people to the cases)
 
@@ -3034,7 +3060,7 @@ def _prepare_chains(
     if any(i.rule in _CASE_RULES for i in wanted):
         spec = _case_keys_spec(ctx)
         specs[spec.signature] = spec
-    return chains.prepare(engine, specs.values())
+    return chains.prepare(engine, specs.values(), _PG_SETTINGS)
 
 
 def _close(session: Session) -> None:

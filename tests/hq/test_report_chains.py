@@ -115,6 +115,18 @@ def test_every_kind_of_write_after_the_chains_were_made_is_counted(pg: Engine, s
             text("UPDATE persons SET sex = CASE WHEN sex = 'female' THEN 'male' ELSE 'female' END WHERE id IN (SELECT person_id FROM case_parties WHERE case_id = :c)"),
             {"c": cases[3]},
         )
+        # and their stages: cases under investigation closed before the year (events written
+        # alone), a court phase whose start is forgotten
+        c.execute(
+            text(
+                "INSERT INTO case_events (id, case_id, event, on_date) SELECT 'closed-' || left(id, 29), id, 'case_closed', DATE '2025-06-01' "
+                "FROM cases WHERE NOT deleted AND registered_on < '2025-06-01' AND NOT EXISTS "
+                "(SELECT 1 FROM case_events e WHERE e.case_id = cases.id AND e.event IN ('challan_submitted', 'verdict', 'case_closed', 'case_transferred')) "
+                "ORDER BY id LIMIT 5"
+            )
+        )
+        c.execute(text("DELETE FROM case_events WHERE id = (SELECT id FROM case_events WHERE event = 'challan_submitted' AND on_date < '2026-06-01' ORDER BY id LIMIT 1)"))
+    assert _scalar(pg, "SELECT count(*) FROM case_events WHERE id LIKE 'closed-%'") == 5
     assert _scalar(pg, "SELECT count(DISTINCT person_id) FROM report_touched") >= 40
     spy.clear()
     chained = engine.evaluate_concurrently(pg, units=None, period=YEAR)
@@ -218,7 +230,7 @@ def test_the_chain_tables_go_with_a_downgrade_and_come_back(pg_cluster: PgCluste
         assert _scalar(eng, "SELECT to_regclass('report_chains') IS NULL")
         assert _scalar(eng, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'report_%'") == 0
         migrate.upgrade(eng)
-        assert _scalar(eng, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'report_%'") == 6 * 3 + 1
+        assert _scalar(eng, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'report_%'") == 7 * 3 + 1
     finally:
         eng.dispose()
 
