@@ -48,11 +48,11 @@ def test_a_report_reads_the_store_as_it_was_when_it_began(demo: ReportsWorld, mo
         live = {t: [r[0] for r in c.execute(text(f"SELECT id FROM {t} WHERE deleted = 0"))] for t in ("screenings", "service_provisions")}
     start = engine._long_first
 
-    def delete_everything_then_start(wanted: list[Any]) -> list[Any]:
+    def delete_everything_then_start(wanted: list[Any], *kind: Any) -> list[Any]:
         with ws.engine.begin() as c:  # committed after the report's connections began reading
             for table in live:
                 c.execute(text(f"UPDATE {table} SET deleted = 1 WHERE deleted = 0"))
-        return start(wanted)
+        return start(wanted, *kind)
 
     monkeypatch.setattr(engine, "_long_first", delete_everything_then_start)
     try:
@@ -92,3 +92,29 @@ def test_a_failing_part_fails_the_report_and_returns_every_connection(demo: Repo
     with pytest.raises(engine.ConfigError, match="services part is broken"):
         engine.evaluate_concurrently(ws.engine, units=None, period=YEAR, connections=2)
     assert ws.engine.pool.checkedout() == 0
+
+
+def test_a_later_report_starts_the_indicators_that_took_longest_first(demo: ReportsWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connections of a report end together when the long statements start first: the next
+    national report on the store starts the indicators in the order of the time they took."""
+    ws = demo.as_("analyst")
+    fw = engine.default_framework()
+    kind = (ws.engine.url.render_as_string(hide_password=True), True)
+    engine.evaluate_concurrently(ws.engine, units=None, period=YEAR, connections=2)
+    took = {k[2]: t for k, t in engine._TOOK.items() if k[:2] == kind}
+    assert set(took) == set(fw.codes)
+    started: list[list[str]] = []
+    order = engine._long_first
+
+    def recording(wanted: list[Any], *args: Any) -> list[Any]:
+        out = order(wanted, *args)
+        started.append([i.code for i in out])
+        return out
+
+    monkeypatch.setattr(engine, "_long_first", recording)
+    monkeypatch.setitem(engine._TOOK, (*kind, "7.5.b"), 99.0)  # as if it had been the longest by far
+    engine.evaluate_concurrently(ws.engine, units=None, period=YEAR, connections=2)
+    leads = len({i.rule for i in fw if i.rule in engine._LONG_FIRST})
+    assert [fw.indicator(c).rule for c in started[0][:leads]] == list(engine._LONG_FIRST)
+    assert started[0][leads] == "7.5.b"
+    assert sorted(started[0]) == sorted(fw.codes)

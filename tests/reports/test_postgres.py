@@ -121,11 +121,11 @@ def test_a_report_on_several_connections_reads_one_snapshot(both: tuple[ReportsW
     assert before["1.3.a"].value and before["1.2.a"].value
     start = engine._long_first
 
-    def delete_everything_then_start(wanted: list[Any]) -> list[Any]:
+    def delete_everything_then_start(wanted: list[Any], *kind: Any) -> list[Any]:
         with pg.begin() as c:  # committed after the snapshot was taken, before any part ran
             c.execute(text("UPDATE screenings SET deleted = true WHERE NOT deleted"))
             c.execute(text("UPDATE service_provisions SET deleted = true WHERE NOT deleted"))
-        return start(wanted)
+        return start(wanted, *kind)
 
     monkeypatch.setattr(engine, "_long_first", delete_everything_then_start)
     try:
