@@ -7,19 +7,24 @@ first one. At national scale on PostgreSQL that grouping was most of a report (a
 4 s its statements took at 1M records). A **chain** keeps, for one such count, one row per fact
 with ``prev``: the date of the same person's previous fact of the count. A person has a fact in
 a period exactly when one of their rows lies in it with ``prev`` before its start (or none), and
-that row is the first one: the count is a filtered scan of the chain, grouped by the person
-attributes copied onto the rows, with no grouping by person. Breakdowns by an event attribute
-(the exploitation types, a service's type) are key columns of those rows or, for the
-multi-valued ones, rows of their own. The case counts (7.3.a, 7.3.b, 7.4.a) break down by the
-people of each case: :data:`CASES` keeps per case the distinct codes of its victims and of its
-suspects for each breakdown (migration 0013), which was most of the time of the cases' statement.
+that row is the first one: the count is a filtered scan of the chain, grouped by the codes it
+is counted under, with no grouping by person. Breakdowns by an event attribute (the
+exploitation types, a service's type) are key columns of those rows or, for the multi-valued
+ones, rows of their own. A row keeps its codes (the person's attributes and age band on the
+fact's day, the breakdown keys) as the id of a **cell** (:data:`CELLS`, each combination once,
+migration 0013): a report groups the period's rows by one integer, then reads the codes of the
+few thousand cells. The case counts (7.3.a, 7.3.b, 7.4.a) break down by the people of each
+case: :data:`CASES` keeps per case the distinct codes of its victims and of its suspects for
+each breakdown and the days of its stages, which were most of the time of the cases' statement.
 
-Consistency: statement triggers (migration 0012) write the persons (and cases) every
+Consistency: statement triggers (migrations 0012, 0013) write the persons (and cases) every
 transaction touches into ``report_touched`` with its transaction id. A chain stores the snapshot
 its rows were made in; :func:`prepare` (its own transaction, before a report takes its snapshot)
-makes the rows of the persons (cases) written since again. :func:`valid` then, inside the report's snapshot, names the
-chains no committed write has passed since: a write that fell between the two makes the report
-read that count the long way, never from a stale chain.
+makes the rows of the persons (cases) written since again. :func:`valid` then, inside the
+report's snapshot, names the chains no committed write has passed since: a write that fell
+between the two makes the report read that count the long way, never from a stale chain. Cells
+no row uses any more (a person deleted, or changed) go when the chains are next brought up to
+date after a write.
 
 Everything here runs only on PostgreSQL stores made by the migrations; the engine decides when
 (national reports of the whole framework).
@@ -243,7 +248,9 @@ def _refresh(conn: Any, spec: Spec, snap: str) -> tuple[int, bool]:
         logger.info("report chains: made chain %s (%s…)", chain_id, spec.signature[:12])
         return int(chain_id), True
     chain_id, old = found
-    touched = conn.execute(text(f"SELECT count(*) FROM report_touched WHERE {_NOT_SEEN}"), {"old_snap": old}).scalar_one()
+    # a chain of persons is about the persons written; the cases' chain about those and the cases
+    whose = "" if spec.table is CASES else "person_id IS NOT NULL AND "
+    touched = conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM report_touched WHERE {whose}{_NOT_SEEN})"), {"old_snap": old}).scalar_one()
     if touched:
         conn.execute(spec.table.delete().where(spec.table.c.chain == bindparam("chain_id"), spec.stale), {"chain_id": chain_id, "old_snap": old})
         conn.execute(_insert(spec.table, spec.pending), {**spec.params, "chain_id": chain_id, "old_snap": old})

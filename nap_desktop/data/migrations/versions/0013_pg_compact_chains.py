@@ -77,7 +77,8 @@ def upgrade() -> None:
     )
     # A report reads a chain's rows of a period from this index alone (index-only scan).
     op.execute('CREATE INDEX ix_report_chain_rows_read ON report_chain_rows (chain, "on") INCLUDE (prev, p1, p2, cell)')
-    op.execute('CREATE INDEX ix_report_chain_rows_person ON report_chain_rows (person_id)')
+    # Finds a person's rows of one chain (bringing it up to date), or of every chain (deleting them).
+    op.execute('CREATE INDEX ix_report_chain_rows_person ON report_chain_rows (person_id, chain)')
     # Finds whether a row still uses a cell (cells no row uses go: see the docstring).
     op.execute('CREATE INDEX ix_report_chain_rows_cell ON report_chain_rows (cell)')
     # Rows brought up to date leave their old pages not "all visible", and a report reads those
