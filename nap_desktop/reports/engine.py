@@ -768,6 +768,23 @@ def _group_expr(ctx: _Ctx, age: Any) -> ColumnElement[str]:
     return case((age.is_(None), "unknown"), (age < 0, "unknown"), (age <= limit, "child"), else_="adult")
 
 
+def _band_name(dims: Collection[str]) -> str | None:
+    """The age breakdown a per-person pass keeps per person (the finer one wanted), if any."""
+    return "ctdc_age_band" if "ctdc_age_band" in dims else "age_group" if "age_group" in dims else None
+
+
+def _band_of(ctx: _Ctx, band_name: str, age: Any) -> ColumnElement[str]:
+    """The code of ``age`` in the breakdown ``band_name`` (see :func:`_band_name`)."""
+    return _band_expr(ctx, age) if band_name == "ctdc_age_band" else _group_expr(ctx, age)
+
+
+def _with_codes(src: Any, rid: Any, dim: str, fieldname: str) -> tuple[Any, Any]:
+    """``src`` outer-joined to the codes of field ``fieldname`` of record ``rid`` (a record
+    without any: once, with NULL), and the code column (for the breakdown ``dim``)."""
+    RC = aliased(RecordCode, name=f"rc_{dim}")
+    return src.outerjoin(RC, _codes_join(RC, rid, fieldname)), RC.code
+
+
 def _band_to_group(ctx: _Ctx) -> dict[str, str]:
     """CTDC band → age group (a band never straddles 18; checked here)."""
     child = ctx.cl["age_group"].find("child")
@@ -1022,9 +1039,7 @@ def _person_statement(ctx: _Ctx, facts: Select[Any], members: list[_Member], dim
     cols: dict[str, Any] = {}
     for dim in token_cols:
         if dim in fields:
-            RC = aliased(RecordCode, name=f"rc_{dim}")
-            src = src.outerjoin(RC, _codes_join(RC, f0.c.rid, fields[dim]))
-            cols[dim] = RC.code
+            src, cols[dim] = _with_codes(src, f0.c.rid, dim, fields[dim])
         else:
             cols[dim] = f0.c[dim]
     per_cols: list[Any] = [f0.c.pid]
@@ -1039,7 +1054,7 @@ def _person_statement(ctx: _Ctx, facts: Select[Any], members: list[_Member], dim
     per = _materialized(inner, "per") if flagged else inner.subquery("per")
     P = aliased(Person, name="p")
     attrs = _person_attr_columns(ctx, P, dims, agg=False)
-    band_name = "ctdc_age_band" if "ctdc_age_band" in dims else "age_group" if "age_group" in dims else None
+    band_name = _band_name(dims)
     cols_p: list[Any] = [*(c.label(n) for n, c in attrs.items())]
     for i in range(len(conds)):
         cols_p.append(per.c[f"on{i}"])
@@ -1051,7 +1066,7 @@ def _person_statement(ctx: _Ctx, facts: Select[Any], members: list[_Member], dim
         counted = ppl.c[f"on{i}"].is_not(None)
         if band_name:
             age = ppl.c[f"age{i}"]
-            band = _band_expr(ctx, age) if band_name == "ctdc_age_band" else _group_expr(ctx, age)
+            band = _band_of(ctx, band_name, age)
             keys.append(case((counted, band), else_=None).label(f"b{i}"))
         else:
             keys.append(case((counted, 1), else_=0).label(f"b{i}"))
@@ -1107,7 +1122,7 @@ def _chain_plan(ctx: _Ctx, facts: Select[Any], members: list[_Member], dims: Col
     """
     f0 = facts.subquery("f0")
     specs: dict[str, chains.Spec] = {}
-    band_name = "ctdc_age_band" if "ctdc_age_band" in dims else "age_group" if "age_group" in dims else None
+    band_name = _band_name(dims)
 
     def spec(rows: Select[Any], u: Any) -> str:
         pending = rows.where(u.c.pid.in_(select(chains.pending_persons().subquery().c.person_id)))
@@ -1154,7 +1169,7 @@ def _chain_plan(ctx: _Ctx, facts: Select[Any], members: list[_Member], dims: Col
         ).where(cond).subquery("u")
         P = Person
         age = _age_at(P, u.c.on)
-        band = none if band_name is None else _band_expr(ctx, age) if band_name == "ctdc_age_band" else _group_expr(ctx, age)
+        band = none if band_name is None else _band_of(ctx, band_name, age)
         attrs = _person_attr_columns(ctx, P, dims, agg=False)
         slot_cols = []
         for i in (1, 2):
@@ -1185,14 +1200,7 @@ def _chain_plan(ctx: _Ctx, facts: Select[Any], members: list[_Member], dims: Col
         slots = {d: f"k{slot_names.index(d) + 1}" for d in maps if d in slot_names and d not in m.flags.fields}
         keyed = {}
         for dim in (d for d in maps if d not in slots):
-            src: Any = f0
-            col: Any
-            if dim in m.flags.fields:
-                RC = aliased(RecordCode, name=f"rc_{dim}")
-                src = f0.outerjoin(RC, _codes_join(RC, f0.c.rid, m.flags.fields[dim]))
-                col = RC.code
-            else:
-                col = f0.c[dim]
+            src, col = _with_codes(f0, f0.c.rid, dim, m.flags.fields[dim]) if dim in m.flags.fields else (f0, f0.c[dim])
             k = keyed_expr(col, maps[dim])
             uk = select(f0.c.rid, f0.c.pid, f0.c.on, k.label("key")).select_from(src).where(cond, k.is_not(None)).subquery("u")
             rows = select(bindparam("chain_id", type_=Integer), uk.c.key, uk.c.pid, uk.c.on, lag(uk, uk.c.key), *(none for _ in range(4)), none, literal(None, Date), none, literal(None, Date))
