@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, insert, inspect, select, text
 
 from nap_desktop.data import migrate
 from nap_desktop.data.db import make_pg_engine
@@ -231,6 +231,30 @@ def test_the_chain_tables_go_with_a_downgrade_and_come_back(pg_cluster: PgCluste
         assert _scalar(eng, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'report_%'") == 0
         migrate.upgrade(eng)
         assert _scalar(eng, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'report_%'") == 7 * 3 + 1
+    finally:
+        eng.dispose()
+
+
+def test_chains_kept_in_the_old_form_go_with_the_upgrade_and_are_made_again(pg_cluster: PgCluster) -> None:
+    """0013 keeps chain rows with a cell for their codes and the cases' codes per breakdown: the
+    chains a store kept before are dropped (they are derived), and the next report makes them."""
+    eng, _ = make_pg_engine(pg_cluster.create_database("from12"))
+    try:
+        cfg = migrate._config()  # noqa: SLF001 - the test stops the schema at 0012
+        with eng.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0012")
+        with eng.begin() as c:
+            c.execute(text("INSERT INTO report_chains (id, signature, snap) VALUES (1, 'made-by-0012', '1:1:')"))
+            c.execute(text("INSERT INTO report_chain_rows (chain, key, person_id, \"on\", sex) VALUES (1, '', 'p-1', DATE '2026-01-05', 'female')"))
+            c.execute(text("INSERT INTO report_case_tokens (chain, case_id, victims) VALUES (1, 'c-1', 'v|female|adult|punjab')"))
+        migrate.upgrade(eng)
+        assert _scalar(eng, "SELECT count(*) FROM report_chains") == 0
+        assert _scalar(eng, "SELECT to_regclass('report_case_tokens') IS NULL")
+        columns = {c["name"] for c in inspect(eng).get_columns("report_chain_rows")}
+        assert "cell" in columns and "sex" not in columns
+        engine.evaluate_concurrently(eng, units=None, period=YEAR)
+        assert _scalar(eng, "SELECT count(*) FROM report_chains") > 0
     finally:
         eng.dispose()
 
