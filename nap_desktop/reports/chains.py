@@ -158,9 +158,11 @@ def pending_cases() -> Any:
     )
 
 
-def prepare(engine: Engine, specs: Iterable[Spec], settings: Iterable[tuple[str, str]] = ()) -> dict[str, int]:
+def prepare(engine: Engine, specs: Iterable[Spec], settings: Iterable[tuple[str, str]] = (), *, read: bool = True) -> dict[str, int]:
     """Brings the chains of ``specs`` up to date (making the missing ones) in one transaction of
     its own, and returns signature → chain id (empty: the report counts the long way).
+    ``read=False`` (after an import, no report to come): only the chains there are, which it
+    does not count as used.
 
     Also drops the chains no report used for :data:`UNUSED_DAYS` days and forgets the writes
     every chain has seen. When the store's transaction ids went back (a dump restored into
@@ -178,7 +180,7 @@ def prepare(engine: Engine, specs: Iterable[Spec], settings: Iterable[tuple[str,
         try:
             for attempt in (1, 2):
                 try:
-                    ids, made = _bring_up_to_date(conn, specs, settings)
+                    ids, made = _bring_up_to_date(conn, specs, settings, read)
                     break
                 except DBAPIError as exc:
                     if getattr(exc.orig, "sqlstate", None) != "40001":  # serialization failure
@@ -199,7 +201,7 @@ def prepare(engine: Engine, specs: Iterable[Spec], settings: Iterable[tuple[str,
     return ids
 
 
-def _bring_up_to_date(conn: Any, specs: list[Spec], settings: Iterable[tuple[str, str]]) -> tuple[dict[str, int], int]:
+def _bring_up_to_date(conn: Any, specs: list[Spec], settings: Iterable[tuple[str, str]], read: bool) -> tuple[dict[str, int], int]:
     """(signature → chain id, chains made): :func:`prepare`'s transaction."""
     ids: dict[str, int] = {}
     made = 0
@@ -218,7 +220,9 @@ def _bring_up_to_date(conn: Any, specs: list[Spec], settings: Iterable[tuple[str
             conn.exec_driver_sql("DELETE FROM report_chains")
         dropped = conn.exec_driver_sql(f"DELETE FROM report_chains WHERE used_at < now() - interval '{UNUSED_DAYS} days'").rowcount
         for spec in specs:
-            ids[spec.signature], new = _refresh(conn, spec, snap)
+            chain_id, new = _refresh(conn, spec, snap, read)
+            if chain_id is not None:
+                ids[spec.signature] = chain_id
             made += new
         if changed or went_back or dropped:
             # no combination of codes outlives the rows counted under it
@@ -237,9 +241,12 @@ def _autocommit(conn: Any, sql: str) -> None:
     conn.rollback()  # ends SQLAlchemy's bookkeeping of the autobegun (empty) transaction
 
 
-def _refresh(conn: Any, spec: Spec, snap: str) -> tuple[int, bool]:
-    """(chain id, whether it was made) for ``spec``, its rows as of ``snap`` (this transaction's)."""
+def _refresh(conn: Any, spec: Spec, snap: str, read: bool = True) -> tuple[int | None, bool]:
+    """(chain id, whether it was made) for ``spec``, its rows as of ``snap`` (this transaction's);
+    without ``read``, none for a chain there is not (see :func:`prepare`)."""
     found = conn.execute(text("SELECT id, snap FROM report_chains WHERE signature = :s"), {"s": spec.signature}).first()
+    if found is None and not read:
+        return None, False
     if found is None:
         chain_id = conn.execute(
             text("INSERT INTO report_chains (signature, snap) VALUES (:s, :snap) RETURNING id"), {"s": spec.signature, "snap": snap}
@@ -254,7 +261,8 @@ def _refresh(conn: Any, spec: Spec, snap: str) -> tuple[int, bool]:
     if touched:
         conn.execute(spec.table.delete().where(spec.table.c.chain == bindparam("chain_id"), spec.stale), {"chain_id": chain_id, "old_snap": old})
         conn.execute(_insert(spec.table, spec.pending), {**spec.params, "chain_id": chain_id, "old_snap": old})
-    conn.execute(text("UPDATE report_chains SET snap = :snap, used_at = now() WHERE id = :id"), {"snap": snap, "id": chain_id})
+    used = ", used_at = now()" if read else ""
+    conn.execute(text(f"UPDATE report_chains SET snap = :snap{used} WHERE id = :id"), {"snap": snap, "id": chain_id})
     return int(chain_id), False
 
 

@@ -3074,7 +3074,7 @@ def evaluate_concurrently(
 
 
 def _prepare_chains(
-    engine: Engine, units: Collection[str] | None, period: Period, cl: CodeLists, fw: Framework, wanted: list[Indicator]
+    engine: Engine, units: Collection[str] | None, period: Period, cl: CodeLists, fw: Framework, wanted: list[Indicator], *, read: bool = True
 ) -> dict[str, int]:
     """Brings the report chains of the wanted indicators' per-person passes up to date (before
     the report takes its snapshot; see :mod:`chains`): signature → chain id."""
@@ -3088,7 +3088,19 @@ def _prepare_chains(
     if any(i.rule in _CASE_RULES for i in wanted):
         spec = _case_keys_spec(ctx)
         specs[spec.signature] = spec
-    return chains.prepare(engine, specs.values(), _PG_SETTINGS)
+    return chains.prepare(engine, specs.values(), _PG_SETTINGS, read=read)
+
+
+def refresh_report_chains(engine: Engine, *, framework: Framework | None = None, codelists: CodeLists | None = None) -> int:
+    """Brings the report chains national reports of the whole framework read up to date, as the
+    next such report would (PostgreSQL; nothing on SQLite), so that it does not have to: after
+    bundles were imported. Makes none (the first national report does), and does not count as
+    a report using them. Returns how many it found."""
+    if engine.dialect.name != "postgresql":
+        return 0
+    fw = framework or default_framework()
+    period = Period.year(date.today().year)  # NOTE: the chains hold every day; the period only builds the statements
+    return len(_prepare_chains(engine, None, period, codelists or default_codelists(), fw, _wanted(fw, None), read=False))
 
 
 def _close(session: Session) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -257,6 +258,52 @@ def test_chains_kept_in_the_old_form_go_with_the_upgrade_and_are_made_again(pg_c
         assert _scalar(eng, "SELECT count(*) FROM report_chains") > 0
     finally:
         eng.dispose()
+
+
+def test_an_import_into_postgresql_brings_the_chains_up_to_date_before_the_next_report(
+    pg_url: str, tmp_path: Path, spy: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The importer brings the chains up to date after it imported bundles: the next national
+    report reads them at once. That is not a use of them: a chain no report reads still expires."""
+    import shutil
+
+    from nap_desktop.services import hq, sync
+    from tests.hq.netutil import make_net
+    from tests.services.records_factories import create
+
+    net = make_net(tmp_path, 1, db_url=pg_url)
+    ws = net.hq_ws()
+
+    def carried() -> list[str]:
+        made = sync.export_changes(net.officers[0], tmp_path / "usb")
+        assert made.path is not None
+        shutil.copy(made.path, hq.intake_dir(ws) / made.path.name)
+        return [o.outcome for o in hq.import_inbox(ws)]
+
+    try:
+        create(net.officers[0], "person")
+        assert carried() == ["imported"]
+        assert _scalar(ws.engine, "SELECT count(*) FROM report_chains") == 0  # the importer makes none
+        engine.evaluate_concurrently(ws.engine, units=None, period=YEAR)  # the first national report does
+        used = {i: u for i, u in ws.engine.connect().execute(text("SELECT id, used_at FROM report_chains"))}
+        assert used
+        assert _scalar(ws.engine, "SELECT count(*) FROM report_touched") == 0
+        create(net.officers[0], "screening", on=date(2026, 3, 2))  # a victim screened at the post, with their person
+        assert carried() == ["imported"]
+        assert _scalar(ws.engine, "SELECT count(*) FROM screenings") == 1
+        assert _scalar(ws.engine, "SELECT count(*) FROM report_touched") == 0  # every chain has seen the import
+        assert {i: u for i, u in ws.engine.connect().execute(text("SELECT id, used_at FROM report_chains"))} == used
+        rewritten: list[Any] = []
+        real = chains._insert
+        monkeypatch.setattr(chains, "_insert", lambda table, rows: (rewritten.append(table), real(table, rows))[1])
+        spy.clear()
+        chained = engine.evaluate_concurrently(ws.engine, units=None, period=YEAR)
+        assert rewritten == [] and "1.3.a" in spy  # nothing left to bring up to date: read at once
+        assert chained["1.3.a"].value == 1
+        assert chained == _long_way(ws.engine, YEAR, monkeypatch)
+    finally:
+        ws.lock()
+        net.close()
 
 
 @pytest.mark.parametrize("conflicts", [1, 2])
