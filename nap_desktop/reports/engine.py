@@ -1114,8 +1114,9 @@ def _chain_plan(ctx: _Ctx, facts: Select[Any], members: list[_Member], dims: Col
     attributes; chains of keys with the same rows are shared too.
 
     The statement counts, per chain, the rows of the period whose previous day lies before it
-    (each person's first): by person attributes and band (``prev``), by ``k1`` (``p1``), by
-    ``k2`` (``p2``) — three grouping sets — and by ``key``. The same persons as
+    (each person's first), first by cell (the row's codes, see :data:`chains.CELLS`), then over
+    the cells' codes: by person attributes and band (``prev``), by ``k1`` (``p1``), by ``k2``
+    (``p2``) — three grouping sets — and by ``key``. The same persons as
     :func:`_person_statement`'s: a person counts for a member when a fact it takes lies in the
     period, under an event attribute's key when such a fact has a code of that key, in the age
     band of their first such fact.
